@@ -1,0 +1,4 @@
+"""tripflow admin API and console."""
+
+SERVICE = "admin-api"
+SCHEMA = "admin"

@@ -1,0 +1,40 @@
+"""FastStream subscribers of the documents service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from faststream.kafka import KafkaRouter
+
+from tripflow_common.db.engine import SessionFactory, unit_of_work
+from tripflow_common.events import Envelope, Topic, retry_topic
+from tripflow_common.messaging.broker import subscriber_options
+from tripflow_common.messaging.inbox import InboxRepository
+from tripflow_documents import CONSUMER_GROUP, SCHEMA
+from tripflow_documents.documents.service import DocumentService
+
+CONSUMED_TOPICS = [
+    Topic.BOOKING_PAYMENT_CONFIRMED,
+    Topic.BOOKING_SUPPLIER_CONFIRMED,
+    retry_topic(CONSUMER_GROUP),
+]
+
+
+def build_router(session_factory: SessionFactory) -> KafkaRouter:
+    router = KafkaRouter()
+    service = DocumentService()
+    inbox = InboxRepository(SCHEMA, CONSUMER_GROUP)
+
+    def make_handler() -> Callable[[Envelope], Awaitable[None]]:
+        async def generate_documents(event: Envelope) -> None:
+            async with unit_of_work(session_factory) as session:
+                if await inbox.claim(session, event.event_id, event.type):
+                    await service.handle(session, event)
+
+        return generate_documents
+
+    for topic in CONSUMED_TOPICS:
+        router.subscriber(
+            topic, **subscriber_options(CONSUMER_GROUP), title=f"{CONSUMER_GROUP}:{topic}"
+        )(make_handler())
+    return router

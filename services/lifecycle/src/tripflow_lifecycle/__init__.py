@@ -1,0 +1,5 @@
+"""tripflow lifecycle service: bookings, payments, the booking state machine."""
+
+SERVICE = "lifecycle"
+SCHEMA = "lifecycle"
+CONSUMER_GROUP = "lifecycle"

@@ -1,0 +1,42 @@
+"""FastStream subscribers: decode, call the service in one transaction with the inbox row."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from faststream.kafka import KafkaRouter
+
+from tripflow_common.db.engine import SessionFactory, unit_of_work
+from tripflow_common.events import Envelope, Topic, retry_topic
+from tripflow_common.messaging.broker import subscriber_options
+from tripflow_common.messaging.inbox import InboxRepository
+from tripflow_lifecycle import CONSUMER_GROUP, SCHEMA
+from tripflow_lifecycle.bookings.service import LifecycleService
+
+CONSUMED_TOPICS = [
+    Topic.BOOKING_CREATED,
+    Topic.PAYMENT_CONFIRMED,
+    Topic.SUPPLIER_CONFIRMED,
+    Topic.DOCUMENTS_GENERATED,
+    retry_topic(CONSUMER_GROUP),
+]
+
+
+def build_router(session_factory: SessionFactory) -> KafkaRouter:
+    router = KafkaRouter()
+    service = LifecycleService()
+    inbox = InboxRepository(SCHEMA, CONSUMER_GROUP)
+
+    def make_handler() -> Callable[[Envelope], Awaitable[None]]:
+        async def apply_event(event: Envelope) -> None:
+            async with unit_of_work(session_factory) as session:
+                if await inbox.claim(session, event.event_id, event.type):
+                    await service.handle(session, event)  # type: ignore[arg-type]
+
+        return apply_event
+
+    for topic in CONSUMED_TOPICS:  # one consumer per topic: topics progress independently
+        router.subscriber(
+            topic, **subscriber_options(CONSUMER_GROUP), title=f"{CONSUMER_GROUP}:{topic}"
+        )(make_handler())
+    return router

@@ -1,0 +1,4 @@
+"""tripflow retry service: failed automations brought back on a backoff."""
+
+SERVICE = "retry"
+SCHEMA = "retry"

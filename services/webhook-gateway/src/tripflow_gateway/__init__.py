@@ -1,0 +1,4 @@
+"""tripflow webhook gateway."""
+
+SERVICE = "webhook-gateway"
+SCHEMA = "gateway"

@@ -1,0 +1,127 @@
+"""What a verified webhook means for tripflow: a payment, a supplier confirmation, or nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from tripflow_common.events import Topic
+from tripflow_gateway.webhooks.errors import InvalidWebhookEvent, MalformedWebhookBody
+
+STRIPE_PAYMENT_TYPES = {"payment_intent.succeeded", "checkout.session.completed"}
+
+
+class PaymentFacts(BaseModel):
+    booking_id: str = Field(min_length=1, max_length=200)
+    payment_id: str = Field(min_length=1, max_length=200)
+    amount: int = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SupplierFacts(BaseModel):
+    booking_id: str = Field(min_length=1, max_length=200)
+    supplier_ref: str = Field(min_length=1, max_length=200)
+    supplier_name: str = Field(min_length=1, max_length=300)
+    confirmed_at: str = Field(min_length=1, max_length=64)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified webhook: its dedupe identity and, if it matters, the event to publish."""
+
+    provider: str
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    topic: Topic | None = None
+    booking_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def load_json(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedWebhookBody("body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise MalformedWebhookBody("body must be a JSON object")
+    return parsed
+
+
+def _facts(model: type[BaseModel], values: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise InvalidWebhookEvent("missing or invalid fields: " + ", ".join(fields)) from None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def stripe_event(payload: dict[str, Any]) -> WebhookEvent:
+    event_id = _str(payload.get("id"))
+    event_type = _str(payload.get("type"))
+    if not event_id or not event_type:
+        raise InvalidWebhookEvent("a Stripe event needs id and type")
+    if event_type not in STRIPE_PAYMENT_TYPES:
+        return WebhookEvent("stripe", event_id, event_type, payload)
+    obj = (payload.get("data") or {}).get("object") if isinstance(payload.get("data"), dict) else None
+    if not isinstance(obj, dict):
+        raise InvalidWebhookEvent("a Stripe event needs data.object")
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    if event_type == "checkout.session.completed":
+        amount = obj.get("amount_total")
+        payment_id = obj.get("payment_intent") or obj.get("id")
+    else:
+        amount = obj.get("amount_received") or obj.get("amount")
+        payment_id = obj.get("id")
+    facts = _facts(
+        PaymentFacts,
+        {"booking_id": metadata.get("booking_id"), "payment_id": payment_id,
+         "amount": amount, "currency": obj.get("currency")},
+    )
+    return _payment_event("stripe", event_id, event_type, payload, facts)
+
+
+def standard_payment_event(message_id: str, payload: dict[str, Any]) -> WebhookEvent:
+    event_type = _str(payload.get("type"))
+    if event_type != "payment.succeeded":
+        return WebhookEvent("standard", message_id, event_type or "unknown", payload)
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    facts = _facts(PaymentFacts, data)
+    return _payment_event("standard", message_id, event_type, payload, facts)
+
+
+def supplier_event(message_id: str, payload: dict[str, Any]) -> WebhookEvent:
+    event_type = _str(payload.get("type"))
+    if event_type != "booking.confirmed":
+        return WebhookEvent("supplier", message_id, event_type or "unknown", payload)
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    facts: SupplierFacts = _facts(SupplierFacts, data)
+    return WebhookEvent(
+        "supplier", message_id, event_type, payload,
+        topic=Topic.SUPPLIER_CONFIRMED, booking_id=facts.booking_id,
+        data={"supplier_ref": facts.supplier_ref, "supplier_name": facts.supplier_name,
+              "confirmed_at": facts.confirmed_at},
+    )
+
+
+def _payment_event(
+    provider: str, event_id: str, event_type: str, payload: dict[str, Any], facts: PaymentFacts
+) -> WebhookEvent:
+    return WebhookEvent(
+        provider, event_id, event_type, payload,
+        topic=Topic.PAYMENT_CONFIRMED, booking_id=facts.booking_id,
+        data={"provider": provider, "provider_event_id": event_id, "payment_id": facts.payment_id,
+              "amount": facts.amount, "currency": facts.currency},
+    )

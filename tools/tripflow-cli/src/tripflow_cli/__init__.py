@@ -1,0 +1,1 @@
+"""The tripflow command line."""
