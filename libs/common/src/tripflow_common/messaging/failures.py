@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from faststream import BaseMiddleware
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from tripflow_common.errors import TripflowError, UndecodableEvent
 from tripflow_common.events import (
@@ -55,6 +55,15 @@ def is_infrastructure_fault(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return type(exc).__module__.startswith("aiokafka") or isinstance(exc, OSError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A message fit for admins: no SQL parameters (they may hold payload data), redacted."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        text = f"{type(exc.orig).__name__}: {str(exc.orig).splitlines()[0] if str(exc.orig) else ''}"
+    else:
+        text = str(exc)
+    return redact_text(text)[:2000]
 
 
 def classify(exc: BaseException) -> bool:
@@ -102,8 +111,8 @@ class FailureReporter:
             "handler": f"{self.consumer_group}:{envelope.type if envelope else topic}",
             "source_topic": topic,
             "event": envelope.model_dump(mode="json") if envelope else None,
-            "error_type": getattr(exc, "code", type(exc).__name__),
-            "error_message": redact_text(str(exc))[:2000],
+            "error_type": exc.code if isinstance(exc, TripflowError) else type(exc).__name__,
+            "error_message": describe_error(exc),
             "retryable": retryable,
             "attempt": int(headers.get(ATTEMPT_HEADER, "0") or 0),
             "retry_id": headers.get(RETRY_ID_HEADER),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from faststream.kafka import KafkaRouter
 
 from tripflow_common.db.engine import SessionFactory, unit_of_work
@@ -27,16 +25,11 @@ def build_router(session_factory: SessionFactory) -> KafkaRouter:
     service = LifecycleService()
     inbox = InboxRepository(SCHEMA, CONSUMER_GROUP)
 
-    def make_handler() -> Callable[[Envelope], Awaitable[None]]:
-        async def apply_event(event: Envelope) -> None:
-            async with unit_of_work(session_factory) as session:
-                if await inbox.claim(session, event.event_id, event.type):
-                    await service.handle(session, event)  # type: ignore[arg-type]
+    # One consumer for all topics: a single group member per process keeps rebalances short.
+    @router.subscriber(*CONSUMED_TOPICS, **subscriber_options(CONSUMER_GROUP), title=f"{CONSUMER_GROUP}:events")
+    async def apply_event(event: Envelope) -> None:
+        async with unit_of_work(session_factory) as session:
+            if await inbox.claim(session, event.event_id, event.type):
+                await service.handle(session, event)  # type: ignore[arg-type]
 
-        return apply_event
-
-    for topic in CONSUMED_TOPICS:  # one consumer per topic: topics progress independently
-        router.subscriber(
-            topic, **subscriber_options(CONSUMER_GROUP), title=f"{CONSUMER_GROUP}:{topic}"
-        )(make_handler())
     return router

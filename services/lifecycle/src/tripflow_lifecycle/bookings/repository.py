@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,14 +31,9 @@ class BookingRepository:
 
     async def set_status(self, session: AsyncSession, booking: Booking, status: str) -> None:
         booking.status = status
-        booking.updated_at = None
-        await session.execute(
-            text(
-                "UPDATE lifecycle.bookings SET status = :s, supplier_ref = :r, updated_at = now() "
-                "WHERE booking_id = :b"
-            ),
-            {"s": status, "r": booking.supplier_ref, "b": booking.booking_id},
-        )
+        booking.updated_at = datetime.now(UTC)
+        session.add(booking)
+        await session.flush()
 
     async def record_transition(self, session: AsyncSession, transition: BookingTransition) -> bool:
         """Journal a transition once per idempotency key; False if the key was already used."""
