@@ -51,6 +51,7 @@ class ServiceRuntime:
                 schema=schema,
                 bootstrap=settings.kafka_bootstrap,
                 dsn=settings.plain_database_url,
+                namespace=settings.kafka_namespace,
                 batch_size=settings.outbox_batch_size,
                 poll_interval=settings.outbox_poll_interval_seconds,
             )
@@ -121,7 +122,10 @@ class ServiceRuntime:
 
     async def _start_broker(self) -> None:
         assert self.broker is not None
-        await ensure_topics(self.settings.kafka_bootstrap, self.settings.topic_partitions)
+        await ensure_topics(
+            self.settings.kafka_bootstrap, self.settings.topic_partitions,
+            namespace=self.settings.kafka_namespace,
+        )
         try:
             await self.broker.start()
         except BaseException:

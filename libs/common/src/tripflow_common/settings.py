@@ -34,6 +34,8 @@ class CommonSettings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://tripflow:tripflow@127.0.0.1:5432/tripflow"
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Prefix for every topic and consumer group: isolates environments (or test runs) sharing a broker.
+    kafka_namespace: str = ""
     topic_partitions: int = 6
     internal_keys: CommaList = []
     log_level: str = "INFO"
@@ -43,6 +45,13 @@ class CommonSettings(BaseSettings):
     heartbeat_interval_seconds: float = 15.0
 
     _split_internal = field_validator("internal_keys", mode="before")(split_comma_list)
+
+    def topic(self, name: str) -> str:
+        """The Kafka topic for an event type, in this deployment's namespace."""
+        return f"{self.kafka_namespace}{name}"
+
+    def group(self, name: str) -> str:
+        return f"{self.kafka_namespace}{name}"
 
     @property
     def async_database_url(self) -> str:

@@ -38,12 +38,12 @@ def booking_created(data: dict[str, Any]) -> Envelope:
     return Envelope.new(Topic.BOOKING_CREATED, booking_id=data["booking_id"], producer="checkout", data=data)
 
 
-async def publish_events(bootstrap: str, events: list[Envelope]) -> None:
+async def publish_events(bootstrap: str, events: list[Envelope], namespace: str = "") -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         futures = [
-            await producer.send(e.type, e.to_bytes(), key=e.booking_id.encode(),
+            await producer.send(namespace + e.type, e.to_bytes(), key=e.booking_id.encode(),
                                 headers=[("content-type", b"application/json")])
             for e in events
         ]

@@ -75,7 +75,9 @@ async def run_demo(settings: CommonSettings, count: int, gateway: str, timeout: 
     try:
         with Live(console=console, refresh_per_second=4) as live:
             live.console.print(f"1. checkout publishes booking.created for {count} bookings")
-            await publish_events(settings.kafka_bootstrap, [booking_created(b) for b in bookings])
+            await publish_events(
+                settings.kafka_bootstrap, [booking_created(b) for b in bookings], settings.kafka_namespace
+            )
             ok = await _watch(engine, ids, {"pending_payment"} | after_payment, timeout, live)
             async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
                 live.console.print("2. the payment provider sends Stripe-signed payment_intent.succeeded")

@@ -114,7 +114,7 @@ def cmd_booking(args: argparse.Namespace) -> int:
     from tripflow_cli.bookings import booking_created, publish_events, sample_booking
 
     data = sample_booking(args.booking_id, args.amount, args.currency)
-    asyncio.run(publish_events(_settings().kafka_bootstrap, [booking_created(data)]))
+    asyncio.run(publish_events(_settings().kafka_bootstrap, [booking_created(data)], _settings().kafka_namespace))
     console.print(f"published booking.created for {args.booking_id}: {data['total_amount']} {data['currency']}")
     return 0
 

@@ -31,14 +31,14 @@ def create_broker(settings: CommonSettings, reporter: FailureReporter | None = N
     return broker
 
 
-def subscriber_options(consumer_group: str) -> dict[str, Any]:
+def subscriber_options(settings: CommonSettings, consumer_group: str) -> dict[str, Any]:
     """What every tripflow subscriber says explicitly: its group, and ack after the effect.
 
     NACK_ON_ERROR commits the offset only once the handler (and its transaction) is done,
     and seeks back when an error escapes the failure middleware, so the message comes again.
     """
     return {
-        "group_id": consumer_group,
+        "group_id": settings.group(consumer_group),
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": 300_000,
@@ -47,13 +47,16 @@ def subscriber_options(consumer_group: str) -> dict[str, Any]:
     }
 
 
-async def ensure_topics(bootstrap: str, partitions: int, topics: list[str] | None = None) -> None:
+async def ensure_topics(
+    bootstrap: str, partitions: int, topics: list[str] | None = None, namespace: str = ""
+) -> None:
     """Create every tripflow topic with the configured partition count; existing ones stay."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in (topics or all_topics()) if t not in existing]
+        wanted = [f"{namespace}{t}" for t in (topics or all_topics())]
+        missing = [t for t in wanted if t not in existing]
         if missing:
             try:
                 await admin.create_topics(

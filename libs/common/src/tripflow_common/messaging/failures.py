@@ -78,8 +78,9 @@ def classify(exc: BaseException) -> bool:
 class FailureReporter:
     """Builds the middleware for one consumer group; `broker` is set once the broker exists."""
 
-    def __init__(self, consumer_group: str, producer: str) -> None:
+    def __init__(self, consumer_group: str, producer: str, namespace: str = "") -> None:
         self.consumer_group = consumer_group
+        self.namespace = namespace
         self.producer = producer
         self.broker: KafkaBroker | None = None
 
@@ -90,7 +91,7 @@ class FailureReporter:
         assert self.broker is not None, "FailureReporter.broker must be set"
         await self.broker.publish(
             envelope.model_dump(mode="json"),
-            topic=envelope.type,
+            topic=f"{self.namespace}{envelope.type}",
             key=envelope.booking_id.encode(),
             headers={"content-type": "application/json"},
         )
@@ -100,7 +101,7 @@ class FailureReporter:
     ) -> None:
         headers = {k: str(v) for k, v in (message.headers or {}).items()}
         raw = message.raw_message
-        topic = getattr(raw, "topic", "")
+        topic = str(getattr(raw, "topic", "")).removeprefix(self.namespace)
         retryable = classify(exc) and envelope is not None
         event_id = str(envelope.event_id) if envelope else str(uuid.uuid4())
         key = getattr(raw, "key", None)

@@ -98,6 +98,7 @@ class OutboxRelay:
         schema: str,
         bootstrap: str,
         dsn: str,
+        namespace: str = "",
         batch_size: int = 500,
         poll_interval: float = 1.0,
         producer_factory: Callable[[str], AIOKafkaProducer] = kafka_producer,
@@ -106,6 +107,7 @@ class OutboxRelay:
         self.schema = schema
         self.bootstrap = bootstrap
         self.dsn = dsn
+        self.namespace = namespace
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._producer_factory = producer_factory
@@ -193,7 +195,7 @@ class OutboxRelay:
                 headers.append(("content-type", b"application/json"))
                 pending.append(
                     await producer.send(
-                        row.topic, row.payload.encode(), key=row.key.encode(), headers=headers
+                        self.namespace + row.topic, row.payload.encode(), key=row.key.encode(), headers=headers
                     )
                 )
             await asyncio.gather(*pending)

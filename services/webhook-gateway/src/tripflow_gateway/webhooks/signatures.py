@@ -107,7 +107,8 @@ def standard_secret_key(secret: str) -> bytes:
     """`whsec_<base64>` → the HMAC key; a secret without the prefix is taken as base64 too."""
     encoded = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(encoded, validate=True)
+        # Padding is optional in published secrets, as the reference library accepts.
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError("a Standard Webhooks secret must be whsec_<base64>") from exc
 
