@@ -26,7 +26,7 @@ class OpsRepository:
         status: str = "ok",
         details: dict[str, Any] | None = None,
     ) -> None:
-        await session.execute(
+        await (await session.connection()).execute(
             text(
                 "INSERT INTO ops.system_heartbeats (name, last_seen_at, threshold_seconds, status, details) "
                 "VALUES (:n, now(), :t, :s, CAST(:d AS JSONB)) "
@@ -45,7 +45,7 @@ class OpsRepository:
         message: str,
         context: dict[str, Any] | None = None,
     ) -> None:
-        await session.execute(
+        await (await session.connection()).execute(
             text(
                 "INSERT INTO ops.system_logs (level, source, message, context) "
                 "VALUES (:l, :s, :m, CAST(:c AS JSONB))"
@@ -54,7 +54,7 @@ class OpsRepository:
         )
 
     async def heartbeats(self, session: AsyncSession) -> list[dict[str, Any]]:
-        rows = await session.execute(
+        rows = await (await session.connection()).execute(
             text(
                 "SELECT name, last_seen_at, threshold_seconds, status, details, "
                 "EXTRACT(EPOCH FROM now() - last_seen_at) AS age_seconds "
@@ -65,7 +65,7 @@ class OpsRepository:
 
     async def last_heartbeat(self, session: AsyncSession, name: str) -> datetime | None:
         return (
-            await session.execute(
+            await (await session.connection()).execute(
                 text("SELECT last_seen_at FROM ops.system_heartbeats WHERE name = :n"), {"n": name}
             )
         ).scalar_one_or_none()

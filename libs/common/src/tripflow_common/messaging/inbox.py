@@ -15,7 +15,7 @@ class InboxRepository:
 
     async def claim(self, session: AsyncSession, event_id: uuid.UUID, event_type: str) -> bool:
         """True the first time this group sees the event; False for a redelivery (a no-op)."""
-        result = await session.execute(
+        result = await (await session.connection()).execute(
             text(
                 f'INSERT INTO "{self.schema}".processed_events (consumer_group, event_id, event_type) '
                 "VALUES (:g, :e, :t) ON CONFLICT DO NOTHING RETURNING event_id"

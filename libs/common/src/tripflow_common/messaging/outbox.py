@@ -51,7 +51,7 @@ class OutboxRepository:
         topic: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        await session.execute(
+        await (await session.connection()).execute(
             text(
                 f'INSERT INTO "{self.schema}".outbox (event_id, topic, key, payload, headers) '
                 "VALUES (:event_id, :topic, :key, :payload, CAST(:headers AS JSONB))"
@@ -67,7 +67,7 @@ class OutboxRepository:
 
     async def pending_stats(self, session: AsyncSession) -> tuple[int, datetime | None]:
         row = (
-            await session.execute(
+            await (await session.connection()).execute(
                 text(
                     f'SELECT count(*), min(created_at) FROM "{self.schema}".outbox '
                     "WHERE sent_at IS NULL"

@@ -13,7 +13,7 @@ class DocumentRepository:
     async def insert_if_new(self, session: AsyncSession, document: Document) -> bool:
         """One document per (booking, type): a second insert is a no-op, False."""
         values = document.model_dump(exclude={"created_at"})
-        result = await session.execute(
+        result = await session.exec(
             insert(Document).values(**values)
             .on_conflict_do_nothing(index_elements=["booking_id", "type"])
             .returning(col(Document.id))

@@ -14,7 +14,7 @@ from tripflow_lifecycle.bookings.models import Booking, BookingDocument, Booking
 class BookingRepository:
     async def insert_if_new(self, session: AsyncSession, booking: Booking) -> bool:
         values = booking.model_dump(exclude={"created_at", "updated_at"})
-        result = await session.execute(
+        result = await session.exec(
             insert(Booking).values(**values).on_conflict_do_nothing().returning(col(Booking.booking_id))
         )
         return result.first() is not None
@@ -38,7 +38,7 @@ class BookingRepository:
     async def record_transition(self, session: AsyncSession, transition: BookingTransition) -> bool:
         """Journal a transition once per idempotency key; False if the key was already used."""
         values = transition.model_dump(exclude={"id", "created_at"})
-        result = await session.execute(
+        result = await session.exec(
             insert(BookingTransition).values(**values).on_conflict_do_nothing().returning(col(BookingTransition.id))
         )
         return result.first() is not None
@@ -53,7 +53,7 @@ class BookingRepository:
 class PaymentRepository:
     async def insert_if_new(self, session: AsyncSession, payment: Payment) -> bool:
         values = payment.model_dump(exclude={"created_at"})
-        result = await session.execute(
+        result = await session.exec(
             insert(Payment).values(**values).on_conflict_do_nothing(index_elements=["webhook_event_id"]).returning(col(Payment.id))
         )
         return result.first() is not None
@@ -67,7 +67,7 @@ class PaymentRepository:
 
 class BookingDocumentRepository:
     async def record(self, session: AsyncSession, booking_id: str, type: str, document_id: uuid.UUID, sha256: str) -> None:
-        await session.execute(
+        await session.exec(
             insert(BookingDocument)
             .values(booking_id=booking_id, type=type, document_id=document_id, sha256=sha256)
             .on_conflict_do_nothing()

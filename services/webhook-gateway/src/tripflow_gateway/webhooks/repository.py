@@ -20,7 +20,7 @@ class WebhookEventRepository:
         published_event_id: uuid.UUID | None,
     ) -> bool:
         """Record the webhook once per (provider, event id); False when it was already there."""
-        result = await session.execute(
+        result = await (await session.connection()).execute(
             text(
                 "INSERT INTO gateway.webhook_events "
                 "(id, provider, event_id, event_type, booking_id, outcome, payload, published_event_id) "
