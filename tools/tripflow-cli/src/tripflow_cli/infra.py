@@ -17,14 +17,24 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
 from tripflow_common.messaging.broker import ensure_topics
+
+T = TypeVar("T")
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from sync code, even when called inside a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
 
 
 class InfraError(RuntimeError):
@@ -108,13 +118,13 @@ class Status:
 
 # --------------------------------------------------------------------------- Kafka
 class Kafka:
-    def __init__(self, bootstrap: str, partitions: int = 6) -> None:
+    def __init__(self, bootstrap: str, partitions: int = 6, state_dir: Path | None = None) -> None:
         host, _, port = bootstrap.split(",")[0].rpartition(":")
         self.host = host or "127.0.0.1"
         self.port = int(port)
         self.bootstrap = f"{self.host}:{self.port}"
         self.partitions = partitions
-        self.dir = state_root() / f"kafka-{self.port}"
+        self.dir = (state_dir or state_root()) / f"kafka-{self.port}"
         self.pid_file = self.dir / "kafka.pid"
         self.log_file = self.dir / "kafka.log"
 
@@ -182,7 +192,7 @@ class Kafka:
     def metadata_ok(self) -> bool:
         """A real metadata round-trip, and every tripflow topic in place."""
         try:
-            asyncio.run(asyncio.wait_for(ensure_topics(self.bootstrap, self.partitions), 20))
+            run_async(lambda: asyncio.wait_for(ensure_topics(self.bootstrap, self.partitions), 20))
         except Exception:
             return False
         return True
@@ -283,7 +293,7 @@ class Postgres:
             return True
 
         try:
-            return asyncio.run(_try())
+            return run_async(_try)
         except Exception:
             return False
 
