@@ -132,6 +132,19 @@ def cmd_test(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], env=env)
 
 
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    from tripflow_cli import asyncapi
+
+    if args.check:
+        if asyncapi.is_current():
+            console.print(f"{asyncapi.DOCUMENT} is current")
+            return 0
+        console.print(f"[red]{asyncapi.DOCUMENT} is stale: run `tripflow asyncapi`[/]")
+        return 1
+    console.print(f"wrote {asyncapi.write()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tripflow", description="tripflow booking-automation engine")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gateway", default="http://127.0.0.1:8001")
     demo.add_argument("--timeout", type=float, default=60.0)
     demo.set_defaults(func=cmd_demo)
+
+    spec = sub.add_parser("asyncapi", help="write docs/asyncapi/tripflow.json from the code")
+    spec.add_argument("--check", action="store_true", help="fail if the committed document is stale")
+    spec.set_defaults(func=cmd_asyncapi)
 
     test = sub.add_parser("test", help="start the infrastructure and run the test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
