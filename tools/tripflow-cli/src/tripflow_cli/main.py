@@ -145,6 +145,18 @@ def cmd_asyncapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tripflow_cli import bench
+
+    settings = _settings()
+    _print_status(infra_up(settings))
+    if args.what in ("webhooks", "all"):
+        asyncio.run(bench.bench_webhooks(settings, args.requests, args.concurrency))
+    if args.what in ("flow", "all"):
+        asyncio.run(bench.bench_flow(settings, args.bookings))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tripflow", description="tripflow booking-automation engine")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gateway", default="http://127.0.0.1:8001")
     demo.add_argument("--timeout", type=float, default=60.0)
     demo.set_defaults(func=cmd_demo)
+
+    bench = sub.add_parser("bench", help="throughput figures against a baseline measured in the same run")
+    bench.add_argument("what", choices=["webhooks", "flow", "all"], nargs="?", default="all")
+    bench.add_argument("--requests", type=int, default=3000)
+    bench.add_argument("--concurrency", type=int, default=32)
+    bench.add_argument("--bookings", type=int, default=300)
+    bench.set_defaults(func=cmd_bench)
 
     spec = sub.add_parser("asyncapi", help="write docs/asyncapi/tripflow.json from the code")
     spec.add_argument("--check", action="store_true", help="fail if the committed document is stale")
