@@ -11,7 +11,13 @@ import asyncpg
 import pytest
 
 from tripflow_cli.testing.apps import ServiceProcesses
-from tripflow_cli.testing.infra import TestInfra, create_database, drop_database, provide_infra, session_names
+from tripflow_cli.testing.infra import (
+    TestInfra,
+    create_database,
+    drop_database,
+    provide_infra,
+    session_names,
+)
 from tripflow_common.messaging.broker import ensure_topics
 
 
@@ -32,8 +38,10 @@ async def tripflow_env(test_infra: TestInfra) -> AsyncIterator[dict[str, str]]:
         "TRIPFLOW_KAFKA_BOOTSTRAP": test_infra.kafka_bootstrap,
         "TRIPFLOW_KAFKA_NAMESPACE": namespace,
         "TRIPFLOW_STRIPE_WEBHOOK_SECRETS": f"whsec_test_{secrets.token_hex(16)},whsec_old_{secrets.token_hex(16)}",
-        "TRIPFLOW_STANDARD_WEBHOOK_SECRETS": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
-        "TRIPFLOW_SUPPLIER_WEBHOOK_SECRETS": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        "TRIPFLOW_STANDARD_WEBHOOK_SECRETS": "whsec_"
+        + base64.b64encode(secrets.token_bytes(24)).decode(),
+        "TRIPFLOW_SUPPLIER_WEBHOOK_SECRETS": "whsec_"
+        + base64.b64encode(secrets.token_bytes(24)).decode(),
         "TRIPFLOW_INTERNAL_KEYS": f"ik_{secrets.token_hex(16)},ik_{secrets.token_hex(16)}",
         "TRIPFLOW_OUTBOX_POLL_INTERVAL_SECONDS": "0.5",
         "TRIPFLOW_HEARTBEAT_INTERVAL_SECONDS": "5",

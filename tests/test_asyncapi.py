@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_committed_asyncapi_document_is_current() -> None:
     committed = (ROOT / asyncapi.DOCUMENT).read_text()
-    assert committed == asyncapi.render(), "docs/asyncapi/tripflow.json is stale: run `tripflow asyncapi`"
+    assert committed == asyncapi.render(), (
+        "docs/asyncapi/tripflow.json is stale: run `tripflow asyncapi`"
+    )
 
 
 def test_every_topic_has_its_key_and_payload_schema() -> None:
@@ -24,5 +26,11 @@ def test_every_topic_has_its_key_and_payload_schema() -> None:
     published = messages["payment.confirmed:publish:Message"]
     assert published["bindings"]["kafka"]["key"]["type"] == "string"
     schema_name = published["payload"]["$ref"].rsplit("/", 1)[1]
-    data_ref = document["components"]["schemas"][schema_name]["properties"]["data"]["$ref"].rsplit("/", 1)[1]
-    assert set(document["components"]["schemas"][data_ref]["required"]) >= {"amount", "currency", "payment_id"}
+    data_ref = document["components"]["schemas"][schema_name]["properties"]["data"]["$ref"].rsplit(
+        "/", 1
+    )[1]
+    assert set(document["components"]["schemas"][data_ref]["required"]) >= {
+        "amount",
+        "currency",
+        "payment_id",
+    }

@@ -29,7 +29,10 @@ async def test_webhook_to_invoice_to_fulfilled(
     gateway = processes.start("webhook-gateway")
     processes.start("lifecycle")
     processes.start("documents")
-    bootstrap, ns = tripflow_env["TRIPFLOW_KAFKA_BOOTSTRAP"], tripflow_env["TRIPFLOW_KAFKA_NAMESPACE"]
+    bootstrap, ns = (
+        tripflow_env["TRIPFLOW_KAFKA_BOOTSTRAP"],
+        tripflow_env["TRIPFLOW_KAFKA_NAMESPACE"],
+    )
 
     booking = sample_booking("BK-E2E-1", amount=123_450, currency="EUR")
     await publish(bootstrap, f"{ns}booking.created", [booking_created(booking)])
@@ -41,8 +44,11 @@ async def test_webhook_to_invoice_to_fulfilled(
     body = stripe_payment_intent("BK-E2E-1", 123_450, "eur")
     async with httpx.AsyncClient(base_url=gateway.url) as client:
         r = await client.post(
-            "/api/payments/webhook", content=body,
-            headers=stripe_signed(body, first_secret(tripflow_env, "TRIPFLOW_STRIPE_WEBHOOK_SECRETS")),
+            "/api/payments/webhook",
+            content=body,
+            headers=stripe_signed(
+                body, first_secret(tripflow_env, "TRIPFLOW_STRIPE_WEBHOOK_SECRETS")
+            ),
         )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted"
@@ -55,14 +61,18 @@ async def test_webhook_to_invoice_to_fulfilled(
         what="invoice row",
     )
     assert invoice["content"].startswith(b"%PDF")
-    assert await db.fetchval("SELECT status FROM lifecycle.bookings WHERE booking_id='BK-E2E-1'") in (
-        "payment_confirmed",
+    assert await db.fetchval(
+        "SELECT status FROM lifecycle.bookings WHERE booking_id='BK-E2E-1'"
+    ) in ("payment_confirmed",)
+    payment = await db.fetchrow(
+        "SELECT amount, currency, provider FROM lifecycle.payments WHERE booking_id='BK-E2E-1'"
     )
-    payment = await db.fetchrow("SELECT amount, currency, provider FROM lifecycle.payments WHERE booking_id='BK-E2E-1'")
     assert dict(payment) == {"amount": 123_450, "currency": "EUR", "provider": "stripe"}
 
     generated = await read_topic(
-        bootstrap, f"{ns}documents.generated", match=lambda e: e.get("booking_id") == "BK-E2E-1",
+        bootstrap,
+        f"{ns}documents.generated",
+        match=lambda e: e.get("booking_id") == "BK-E2E-1",
         until=lambda found: len(found) >= 1,
     )
     assert [d["type"] for d in generated[0]["data"]["documents"]] == ["invoice"]
@@ -71,15 +81,22 @@ async def test_webhook_to_invoice_to_fulfilled(
     body = supplier_confirmation("BK-E2E-1", supplier_ref="LIS-778")
     async with httpx.AsyncClient(base_url=gateway.url) as client:
         r = await client.post(
-            "/api/suppliers/webhook", content=body,
-            headers=standard_signed(body, first_secret(tripflow_env, "TRIPFLOW_SUPPLIER_WEBHOOK_SECRETS")),
+            "/api/suppliers/webhook",
+            content=body,
+            headers=standard_signed(
+                body, first_secret(tripflow_env, "TRIPFLOW_SUPPLIER_WEBHOOK_SECRETS")
+            ),
         )
     assert r.status_code == 200, r.text
     await eventually(
-        lambda: db.fetchval("SELECT status = 'fulfilled' FROM lifecycle.bookings WHERE booking_id='BK-E2E-1'"),
+        lambda: db.fetchval(
+            "SELECT status = 'fulfilled' FROM lifecycle.bookings WHERE booking_id='BK-E2E-1'"
+        ),
         what="booking fulfilled",
     )
-    types = await db.fetch("SELECT type FROM documents.documents WHERE booking_id='BK-E2E-1' ORDER BY type")
+    types = await db.fetch(
+        "SELECT type FROM documents.documents WHERE booking_id='BK-E2E-1' ORDER BY type"
+    )
     assert [t["type"] for t in types] == ["invoice", "itinerary", "voucher"]
     transitions = await db.fetch(
         "SELECT from_status, to_status FROM lifecycle.booking_transitions WHERE booking_id='BK-E2E-1' ORDER BY id"
@@ -91,7 +108,9 @@ async def test_webhook_to_invoice_to_fulfilled(
         ("supplier_confirmed", "fulfilled"),
     ]
     fulfilled = await read_topic(
-        bootstrap, f"{ns}booking.fulfilled", match=lambda e: e.get("booking_id") == "BK-E2E-1",
+        bootstrap,
+        f"{ns}booking.fulfilled",
+        match=lambda e: e.get("booking_id") == "BK-E2E-1",
         until=lambda found: len(found) >= 1,
     )
     assert fulfilled[0]["data"]["documents"] == ["invoice", "itinerary", "voucher"]

@@ -20,10 +20,14 @@ from tripflow_common.settings import CommonSettings
 pytestmark = pytest.mark.integration
 
 
-async def test_migrations_are_idempotent_and_concurrent(tripflow_env: dict[str, str], db: asyncpg.Connection) -> None:
+async def test_migrations_are_idempotent_and_concurrent(
+    tripflow_env: dict[str, str], db: asyncpg.Connection
+) -> None:
     engine = create_engine(CommonSettings(_env_file=None))  # type: ignore[call-arg]
     try:
-        await asyncio.gather(*(upgrade_schema(engine, "gateway", "tripflow_gateway:migrations") for _ in range(3)))
+        await asyncio.gather(
+            *(upgrade_schema(engine, "gateway", "tripflow_gateway:migrations") for _ in range(3))
+        )
         await upgrade_schema(engine, "gateway", "tripflow_gateway:migrations")
     finally:
         await engine.dispose()
@@ -50,20 +54,31 @@ async def test_rolled_back_transaction_leaves_no_outbox_row_and_relay_publishes_
     assert await db.fetchval("SELECT count(*) FROM gateway.outbox WHERE key=$1", booking) == 1
 
     relays = [
-        OutboxRelay(engine=engine, schema="gateway", bootstrap=settings.kafka_bootstrap,
-                    dsn=settings.plain_database_url, namespace=settings.kafka_namespace, batch_size=50)
+        OutboxRelay(
+            engine=engine,
+            schema="gateway",
+            bootstrap=settings.kafka_bootstrap,
+            dsn=settings.plain_database_url,
+            namespace=settings.kafka_namespace,
+            batch_size=50,
+        )
         for _ in range(2)
     ]
     tasks = [asyncio.create_task(r.run()) for r in relays]
     try:
         seen = await read_topic(
-            settings.kafka_bootstrap, settings.topic("payment.confirmed"),
-            match=lambda e: e["booking_id"] == booking, until=lambda found: len(found) >= 1,
+            settings.kafka_bootstrap,
+            settings.topic("payment.confirmed"),
+            match=lambda e: e["booking_id"] == booking,
+            until=lambda found: len(found) >= 1,
         )
         await asyncio.sleep(1.5)  # a second relay must not publish it again
         seen = await read_topic(
-            settings.kafka_bootstrap, settings.topic("payment.confirmed"),
-            match=lambda e: e["booking_id"] == booking, until=lambda found: False, timeout=2,
+            settings.kafka_bootstrap,
+            settings.topic("payment.confirmed"),
+            match=lambda e: e["booking_id"] == booking,
+            until=lambda found: False,
+            timeout=2,
         )
     finally:
         for t in tasks:
@@ -84,11 +99,16 @@ async def test_inbox_claims_each_event_once_per_group(tripflow_env: dict[str, st
         results = []
         for group in ("g1", "g1", "g2"):
             async with unit_of_work(factory) as session:
-                results.append(await InboxRepository("lifecycle", group).claim(session, event_id, "x"))
+                results.append(
+                    await InboxRepository("lifecycle", group).claim(session, event_id, "x")
+                )
         async with unit_of_work(factory) as session:
-            n = (await (await session.connection()).execute(
-                text("SELECT count(*) FROM lifecycle.processed_events WHERE event_id = :e"), {"e": event_id}
-            )).scalar_one()
+            n = (
+                await (await session.connection()).execute(
+                    text("SELECT count(*) FROM lifecycle.processed_events WHERE event_id = :e"),
+                    {"e": event_id},
+                )
+            ).scalar_one()
     finally:
         await engine.dispose()
     assert results == [True, False, True]

@@ -51,14 +51,18 @@ def test_namespace_prefixes_topics_and_groups(monkeypatch: pytest.MonkeyPatch) -
 
 def test_redaction_of_values_and_keys() -> None:
     text = (
-        "secret whsec_abcDEF123+/= sig t=1,v1=" + "a" * 64 + " std v1,"
-        + "QUJDREVGR0hJSktMTU5PUFFSU1RVVg==" + " auth Bearer abc.def.ghi url postgresql://u:pw@h/db"
+        "secret whsec_abcDEF123+/= sig t=1,v1="
+        + "a" * 64
+        + " std v1,"
+        + "QUJDREVGR0hJSktMTU5PUFFSU1RVVg=="
+        + " auth Bearer abc.def.ghi url postgresql://u:pw@h/db"
     )
     out = redact_text(text)
     for leaked in ("whsec_abc", "a" * 64, "QUJDREVG", "abc.def.ghi", ":pw@"):
         assert leaked not in out
     assert redact({"body": "x", "nested": {"signature": "y", "ok": 1}}) == {
-        "body": "[redacted]", "nested": {"signature": "[redacted]", "ok": 1},
+        "body": "[redacted]",
+        "nested": {"signature": "[redacted]", "ok": 1},
     }
 
 

@@ -18,7 +18,9 @@ def test_missing_java_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 def test_missing_maven_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TRIPFLOW_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(infra.shutil, "which", lambda name: "/usr/bin/java" if name == "java" else None)
+    monkeypatch.setattr(
+        infra.shutil, "which", lambda name: "/usr/bin/java" if name == "java" else None
+    )
     with pytest.raises(infra.InfraError, match="Maven"):
         infra.Kafka("127.0.0.1:1", state_dir=tmp_path).jars()
 

@@ -49,7 +49,9 @@ class PaymentConfirmedData(BaseModel):
     payment_id: str
     amount: int = Field(description="minor units")
     currency: str
-    webhook_event_id: str = Field(description="the gateway's webhook_events row id: one payment per webhook")
+    webhook_event_id: str = Field(
+        description="the gateway's webhook_events row id: one payment per webhook"
+    )
 
 
 class SupplierConfirmedData(BaseModel):
@@ -102,13 +104,17 @@ class AutomationFailedData(BaseModel):
     consumer_group: str
     handler: str
     source_topic: str
-    event: dict[str, Any] | None = Field(description="the whole original envelope; null if undecodable")
+    event: dict[str, Any] | None = Field(
+        description="the whole original envelope; null if undecodable"
+    )
     error_type: str
     error_message: str = Field(description="redacted")
     retryable: bool
     attempt: int
     retry_id: str | None = None
-    raw_base64: str | None = Field(default=None, description="the raw bytes of an undecodable message")
+    raw_base64: str | None = Field(
+        default=None, description="the raw bytes of an undecodable message"
+    )
 
 
 class AutomationResolvedData(BaseModel):
@@ -122,17 +128,57 @@ class AdminRequestData(BaseModel):
 
 
 PAYLOADS: dict[Topic, tuple[type[BaseModel], str, str]] = {
-    Topic.BOOKING_CREATED: (BookingCreatedData, "checkout", "A booking was made; lifecycle creates it in pending_payment."),
-    Topic.PAYMENT_CONFIRMED: (PaymentConfirmedData, "webhook-gateway", "A verified payment webhook."),
-    Topic.SUPPLIER_CONFIRMED: (SupplierConfirmedData, "webhook-gateway", "A verified supplier confirmation."),
-    Topic.BOOKING_PAYMENT_CONFIRMED: (BookingSnapshot, "lifecycle", "Booking moved to payment_confirmed."),
-    Topic.BOOKING_SUPPLIER_CONFIRMED: (BookingSnapshot, "lifecycle", "Booking moved to supplier_confirmed."),
-    Topic.BOOKING_FULFILLED: (BookingSnapshot, "lifecycle", "Invoice, voucher and itinerary all exist."),
+    Topic.BOOKING_CREATED: (
+        BookingCreatedData,
+        "checkout",
+        "A booking was made; lifecycle creates it in pending_payment.",
+    ),
+    Topic.PAYMENT_CONFIRMED: (
+        PaymentConfirmedData,
+        "webhook-gateway",
+        "A verified payment webhook.",
+    ),
+    Topic.SUPPLIER_CONFIRMED: (
+        SupplierConfirmedData,
+        "webhook-gateway",
+        "A verified supplier confirmation.",
+    ),
+    Topic.BOOKING_PAYMENT_CONFIRMED: (
+        BookingSnapshot,
+        "lifecycle",
+        "Booking moved to payment_confirmed.",
+    ),
+    Topic.BOOKING_SUPPLIER_CONFIRMED: (
+        BookingSnapshot,
+        "lifecycle",
+        "Booking moved to supplier_confirmed.",
+    ),
+    Topic.BOOKING_FULFILLED: (
+        BookingSnapshot,
+        "lifecycle",
+        "Invoice, voucher and itinerary all exist.",
+    ),
     Topic.DOCUMENTS_GENERATED: (DocumentsGeneratedData, "documents", "New documents of a booking."),
-    Topic.AUTOMATION_FAILED: (AutomationFailedData, "any consumer", "A handler failed; the retry service takes it."),
-    Topic.AUTOMATION_RESOLVED: (AutomationResolvedData, "any consumer", "A retried event succeeded."),
-    Topic.DOCUMENTS_RESEND_REQUESTED: (AdminRequestData, "admin-api", "An admin asked to resend documents."),
-    Topic.SUPPLIER_RESYNC_REQUESTED: (AdminRequestData, "admin-api", "An admin asked to resync the supplier."),
+    Topic.AUTOMATION_FAILED: (
+        AutomationFailedData,
+        "any consumer",
+        "A handler failed; the retry service takes it.",
+    ),
+    Topic.AUTOMATION_RESOLVED: (
+        AutomationResolvedData,
+        "any consumer",
+        "A retried event succeeded.",
+    ),
+    Topic.DOCUMENTS_RESEND_REQUESTED: (
+        AdminRequestData,
+        "admin-api",
+        "An admin asked to resend documents.",
+    ),
+    Topic.SUPPLIER_RESYNC_REQUESTED: (
+        AdminRequestData,
+        "admin-api",
+        "An admin asked to resync the supplier.",
+    ),
 }
 
 

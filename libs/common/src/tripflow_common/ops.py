@@ -50,7 +50,12 @@ class OpsRepository:
                 "INSERT INTO ops.system_logs (level, source, message, context) "
                 "VALUES (:l, :s, :m, CAST(:c AS JSONB))"
             ),
-            {"l": level, "s": source, "m": message, "c": json.dumps(redact(context or {}), default=str)},
+            {
+                "l": level,
+                "s": source,
+                "m": message,
+                "c": json.dumps(redact(context or {}), default=str),
+            },
         )
 
     async def heartbeats(self, session: AsyncSession) -> list[dict[str, Any]]:
@@ -87,12 +92,20 @@ async def record_heartbeat(
             )
         return
     except Exception as exc:
-        log.warning("heartbeat not written", extra={"heartbeat": name, "error_type": type(exc).__name__})
+        log.warning(
+            "heartbeat not written", extra={"heartbeat": name, "error_type": type(exc).__name__}
+        )
     try:
         async with unit_of_work(factory) as session:
             await repo.write_log(
-                session, source=name, level="warning", message="heartbeat fallback",
+                session,
+                source=name,
+                level="warning",
+                message="heartbeat fallback",
                 context={"heartbeat": name, **(details or {})},
             )
     except Exception as exc:
-        log.warning("heartbeat fallback log not written", extra={"heartbeat": name, "error_type": type(exc).__name__})
+        log.warning(
+            "heartbeat fallback log not written",
+            extra={"heartbeat": name, "error_type": type(exc).__name__},
+        )

@@ -123,7 +123,8 @@ class ServiceRuntime:
     async def _start_broker(self) -> None:
         assert self.broker is not None
         await ensure_topics(
-            self.settings.kafka_bootstrap, self.settings.topic_partitions,
+            self.settings.kafka_bootstrap,
+            self.settings.topic_partitions,
             namespace=self.settings.kafka_namespace,
         )
         try:
@@ -154,7 +155,9 @@ class ServiceRuntime:
             checks["database"] = {"ok": True, "target": self.settings.database_target}
         except Exception as exc:
             checks["database"] = {
-                "ok": False, "target": self.settings.database_target, "error": type(exc).__name__,
+                "ok": False,
+                "target": self.settings.database_target,
+                "error": type(exc).__name__,
             }
         if self.broker is not None or self.relay is not None:
             kafka_ok = False

@@ -1,7 +1,7 @@
-from tripflow_common.web.serve import serve
 from tripflow_admin import SERVICE
 from tripflow_admin.app import create_app
 from tripflow_admin.settings import AdminSettings
+from tripflow_common.web.serve import serve
 
 
 def main() -> None:

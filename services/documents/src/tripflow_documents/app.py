@@ -13,10 +13,15 @@ from tripflow_documents.settings import DocumentsSettings
 
 def create_app(settings: DocumentsSettings | None = None) -> FastAPI:
     settings = settings or DocumentsSettings()
-    broker = create_broker(settings, FailureReporter(CONSUMER_GROUP, SERVICE, settings.kafka_namespace))
+    broker = create_broker(
+        settings, FailureReporter(CONSUMER_GROUP, SERVICE, settings.kafka_namespace)
+    )
     runtime = ServiceRuntime(
-        name=SERVICE, settings=settings, schema=SCHEMA,
-        migrations="tripflow_documents:migrations", broker=broker,
+        name=SERVICE,
+        settings=settings,
+        schema=SCHEMA,
+        migrations="tripflow_documents:migrations",
+        broker=broker,
     )
     broker.include_router(handlers.build_router(runtime.session_factory, settings))
     return create_service_app(runtime, [endpoints.build_router(runtime)])

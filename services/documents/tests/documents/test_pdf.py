@@ -17,7 +17,9 @@ def text_of(pdf: bytes) -> str:
 
 
 def booking(status: str = "supplier_confirmed") -> BookingSnapshot:
-    return BookingSnapshot.model_validate(snapshot("BK-PDF-1", status, amount=123_456, currency="EUR"))
+    return BookingSnapshot.model_validate(
+        snapshot("BK-PDF-1", status, amount=123_456, currency="EUR")
+    )
 
 
 def test_invoice_shows_booking_customer_items_total_and_payment_reference() -> None:

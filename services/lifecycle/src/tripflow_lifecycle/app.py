@@ -13,10 +13,15 @@ from tripflow_lifecycle.settings import LifecycleSettings
 
 def create_app(settings: LifecycleSettings | None = None) -> FastAPI:
     settings = settings or LifecycleSettings()
-    broker = create_broker(settings, FailureReporter(CONSUMER_GROUP, SERVICE, settings.kafka_namespace))
+    broker = create_broker(
+        settings, FailureReporter(CONSUMER_GROUP, SERVICE, settings.kafka_namespace)
+    )
     runtime = ServiceRuntime(
-        name=SERVICE, settings=settings, schema=SCHEMA,
-        migrations="tripflow_lifecycle:migrations", broker=broker,
+        name=SERVICE,
+        settings=settings,
+        schema=SCHEMA,
+        migrations="tripflow_lifecycle:migrations",
+        broker=broker,
     )
     broker.include_router(build_router(runtime.session_factory, settings))
     return create_service_app(runtime)

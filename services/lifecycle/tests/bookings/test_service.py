@@ -36,13 +36,18 @@ async def send(env: dict[str, str], event: Envelope, times: int = 1) -> None:
 
 
 async def status_of(db: asyncpg.Connection, booking_id: str) -> str | None:
-    return await db.fetchval("SELECT status FROM lifecycle.bookings WHERE booking_id = $1", booking_id)
+    return await db.fetchval(
+        "SELECT status FROM lifecycle.bookings WHERE booking_id = $1", booking_id
+    )
 
 
 async def failures_for(env: dict[str, str], booking_id: str, count: int) -> list[dict]:
     return await read_topic(
-        env["TRIPFLOW_KAFKA_BOOTSTRAP"], env["TRIPFLOW_KAFKA_NAMESPACE"] + "automation.failed",
-        match=lambda e: e.get("booking_id") == booking_id, until=lambda found: len(found) >= count, timeout=20,
+        env["TRIPFLOW_KAFKA_BOOTSTRAP"],
+        env["TRIPFLOW_KAFKA_NAMESPACE"] + "automation.failed",
+        match=lambda e: e.get("booking_id") == booking_id,
+        until=lambda found: len(found) >= count,
+        timeout=20,
     )
 
 
@@ -59,14 +64,23 @@ async def test_each_event_five_times_has_one_effect(
     await send(tripflow_env, documents_event(bid), times=5)
     await eventually(lambda: _is(db, bid, "fulfilled"), what="fulfilled")
 
-    assert await db.fetchval("SELECT count(*) FROM lifecycle.payments WHERE booking_id=$1", bid) == 1
+    assert (
+        await db.fetchval("SELECT count(*) FROM lifecycle.payments WHERE booking_id=$1", bid) == 1
+    )
     rows = await db.fetch(
-        "SELECT to_status, count(*) AS n FROM lifecycle.booking_transitions WHERE booking_id=$1 GROUP BY to_status", bid
+        "SELECT to_status, count(*) AS n FROM lifecycle.booking_transitions WHERE booking_id=$1 GROUP BY to_status",
+        bid,
     )
     assert {r["to_status"]: r["n"] for r in rows} == {
-        "pending_payment": 1, "payment_confirmed": 1, "supplier_confirmed": 1, "fulfilled": 1,
+        "pending_payment": 1,
+        "payment_confirmed": 1,
+        "supplier_confirmed": 1,
+        "fulfilled": 1,
     }
-    ns, bootstrap = tripflow_env["TRIPFLOW_KAFKA_NAMESPACE"], tripflow_env["TRIPFLOW_KAFKA_BOOTSTRAP"]
+    ns, bootstrap = (
+        tripflow_env["TRIPFLOW_KAFKA_NAMESPACE"],
+        tripflow_env["TRIPFLOW_KAFKA_BOOTSTRAP"],
+    )
     for topic in ("booking.payment_confirmed", "booking.supplier_confirmed", "booking.fulfilled"):
         await eventually(
             lambda: db.fetchval(
@@ -75,15 +89,22 @@ async def test_each_event_five_times_has_one_effect(
             what="outbox drained",
         )
         emitted = await read_topic(
-            bootstrap, ns + topic, match=lambda e: e.get("booking_id") == bid,
-            until=lambda found: False, timeout=2,
+            bootstrap,
+            ns + topic,
+            match=lambda e: e.get("booking_id") == bid,
+            until=lambda found: False,
+            timeout=2,
         )
         assert len(emitted) == 1, topic
         assert emitted[0]["_key"] == bid
-    payment_snapshot = (await read_topic(
-        bootstrap, ns + "booking.payment_confirmed", match=lambda e: e.get("booking_id") == bid,
-        until=lambda found: len(found) >= 1,
-    ))[0]["data"]
+    payment_snapshot = (
+        await read_topic(
+            bootstrap,
+            ns + "booking.payment_confirmed",
+            match=lambda e: e.get("booking_id") == bid,
+            until=lambda found: len(found) >= 1,
+        )
+    )[0]["data"]
     assert payment_snapshot["total_amount"] == 50_000
     assert payment_snapshot["payment"]["amount"] == 50_000
     assert payment_snapshot["customer"]["email"] == "ada@example.com"
@@ -109,7 +130,9 @@ async def test_amount_mismatch_is_a_non_retryable_failure(
     assert data["consumer_group"] == "lifecycle"
     assert data["event"]["type"] == "payment.confirmed"
     assert await status_of(db, bid) == "pending_payment"
-    assert await db.fetchval("SELECT count(*) FROM lifecycle.payments WHERE booking_id=$1", bid) == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM lifecycle.payments WHERE booking_id=$1", bid) == 0
+    )
 
 
 async def test_supplier_before_payment_and_unknown_booking_are_retryable(
@@ -135,8 +158,10 @@ async def test_undecodable_message_is_reported_with_its_bytes(
 ) -> None:
     key = new_booking_id("BK-GARBAGE")
     await publish(
-        tripflow_env["TRIPFLOW_KAFKA_BOOTSTRAP"], tripflow_env["TRIPFLOW_KAFKA_NAMESPACE"] + "payment.confirmed",
-        [b'{"not": "an envelope"}'], key=key,
+        tripflow_env["TRIPFLOW_KAFKA_BOOTSTRAP"],
+        tripflow_env["TRIPFLOW_KAFKA_NAMESPACE"] + "payment.confirmed",
+        [b'{"not": "an envelope"}'],
+        key=key,
     )
     failure = (await failures_for(tripflow_env, key, 1))[0]["data"]
     assert failure["retryable"] is False

@@ -11,7 +11,10 @@ from tripflow_retry.settings import RetrySettings
 def create_app(settings: RetrySettings | None = None) -> FastAPI:
     settings = settings or RetrySettings()
     runtime = ServiceRuntime(
-        name=SERVICE, settings=settings, schema=SCHEMA,
-        migrations="tripflow_retry:migrations", relay=False,
+        name=SERVICE,
+        settings=settings,
+        schema=SCHEMA,
+        migrations="tripflow_retry:migrations",
+        relay=False,
     )
     return create_service_app(runtime)

@@ -54,17 +54,31 @@ class LoadResult:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
-async def _drive(name: str, url: str, make: Callable[[int], tuple[bytes, dict[str, str]]], total: int,
-                 concurrency: int, progress: Progress) -> LoadResult:
+async def _drive(
+    name: str,
+    url: str,
+    make: Callable[[int], tuple[bytes, dict[str, str]]],
+    total: int,
+    concurrency: int,
+    progress: Progress,
+) -> LoadResult:
     task = progress.add_task(name, total=total)
     latencies: list[float] = []
     errors = 0
     counter = iter(range(total))
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as client:
+    async with httpx.AsyncClient(
+        timeout=30, limits=httpx.Limits(max_connections=concurrency)
+    ) as client:
+
         async def worker() -> None:
             nonlocal errors
             for i in counter:
@@ -91,16 +105,23 @@ class BenchEnvironment:
         self.log_dir = Path(".tripflow") / "bench-logs"
 
     async def __aenter__(self) -> BenchEnvironment:
-        url = await create_database(self.settings.database_url, self.database.replace("test", "bench"))
+        url = await create_database(
+            self.settings.database_url, self.database.replace("test", "bench")
+        )
         self.env = {
-            "TRIPFLOW_DATABASE_URL": url, "TRIPFLOW_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
-            "TRIPFLOW_KAFKA_NAMESPACE": self.namespace, "TRIPFLOW_ENV": "test", "TRIPFLOW_LOG_LEVEL": "WARNING",
+            "TRIPFLOW_DATABASE_URL": url,
+            "TRIPFLOW_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            "TRIPFLOW_KAFKA_NAMESPACE": self.namespace,
+            "TRIPFLOW_ENV": "test",
+            "TRIPFLOW_LOG_LEVEL": "WARNING",
             "TRIPFLOW_STRIPE_WEBHOOK_SECRETS": STRIPE_SECRET,
             "TRIPFLOW_STANDARD_WEBHOOK_SECRETS": "whsec_" + "A" * 32,
             "TRIPFLOW_SUPPLIER_WEBHOOK_SECRETS": "whsec_" + "B" * 32,
             "TRIPFLOW_INTERNAL_KEYS": "bench",
         }
-        await ensure_topics(self.settings.kafka_bootstrap, self.settings.topic_partitions, namespace=self.namespace)
+        await ensure_topics(
+            self.settings.kafka_bootstrap, self.settings.topic_partitions, namespace=self.namespace
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -108,7 +129,9 @@ class BenchEnvironment:
         await drop_database(self.settings.database_url, self.database.replace("test", "bench"))
 
     def start(self, name: str, instance: str = "") -> RunningService:
-        svc = start_service(spec(name), env=self.env, log_dir=self.log_dir, port=free_port(), instance=instance)
+        svc = start_service(
+            spec(name), env=self.env, log_dir=self.log_dir, port=free_port(), instance=instance
+        )
         self.procs.append(svc)
         return svc
 
@@ -117,15 +140,20 @@ class BenchEnvironment:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / "baseline.log"
         with log.open("ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "tripflow_cli.bench_baseline"],
-                                    env={**__import__("os").environ, **self.env, "TRIPFLOW_PORT": str(port)},
-                                    stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tripflow_cli.bench_baseline"],
+                env={**__import__("os").environ, **self.env, "TRIPFLOW_PORT": str(port)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         svc = RunningService(spec("webhook-gateway"), proc, port, log)
         self.procs.append(svc)
         return svc
 
 
-async def bench_webhooks(settings: CommonSettings, total: int, concurrency: int) -> list[LoadResult]:
+async def bench_webhooks(
+    settings: CommonSettings, total: int, concurrency: int
+) -> list[LoadResult]:
     async with BenchEnvironment(settings) as bench:
         gateway = bench.start("webhook-gateway")
         baseline = bench.start_baseline()
@@ -134,7 +162,9 @@ async def bench_webhooks(settings: CommonSettings, total: int, concurrency: int)
         run = time.strftime("%H%M%S")
 
         def webhook(i: int) -> tuple[bytes, dict[str, str]]:
-            body = stripe_payment_body(f"BK-BENCH-{run}-{i}", 10_000, "EUR", event_id=f"evt_bench_{run}_{i}")
+            body = stripe_payment_body(
+                f"BK-BENCH-{run}-{i}", 10_000, "EUR", event_id=f"evt_bench_{run}_{i}"
+            )
             return body, stripe_headers(body, STRIPE_SECRET)
 
         def plain(i: int) -> tuple[bytes, dict[str, str]]:
@@ -144,30 +174,65 @@ async def bench_webhooks(settings: CommonSettings, total: int, concurrency: int)
         results = []
         with _progress() as progress:
             # Warm both up, then measure the baseline and the gateway alternately.
-            await _drive("warm-up baseline", f"{baseline.url}/insert", plain, 200, concurrency, progress)
-            await _drive("warm-up gateway", f"{gateway.url}/api/payments/webhook",
-                         lambda i: webhook(10_000_000 + i), 200, concurrency, progress)
-            results.append(await _drive("baseline: INSERT + commit", f"{baseline.url}/insert", plain, total,
-                                        concurrency, progress))
-            results.append(await _drive("gateway: signed webhook", f"{gateway.url}/api/payments/webhook", webhook,
-                                        total, concurrency, progress))
+            await _drive(
+                "warm-up baseline", f"{baseline.url}/insert", plain, 200, concurrency, progress
+            )
+            await _drive(
+                "warm-up gateway",
+                f"{gateway.url}/api/payments/webhook",
+                lambda i: webhook(10_000_000 + i),
+                200,
+                concurrency,
+                progress,
+            )
+            results.append(
+                await _drive(
+                    "baseline: INSERT + commit",
+                    f"{baseline.url}/insert",
+                    plain,
+                    total,
+                    concurrency,
+                    progress,
+                )
+            )
+            results.append(
+                await _drive(
+                    "gateway: signed webhook",
+                    f"{gateway.url}/api/payments/webhook",
+                    webhook,
+                    total,
+                    concurrency,
+                    progress,
+                )
+            )
         db = await asyncpg.connect(bench.env["TRIPFLOW_DATABASE_URL"])
         try:
             lag_start = time.perf_counter()
             while await db.fetchval("SELECT count(*) FROM gateway.outbox WHERE sent_at IS NULL"):
                 await asyncio.sleep(0.1)
             drain = time.perf_counter() - lag_start
-            accepted = await db.fetchval("SELECT count(*) FROM gateway.webhook_events WHERE event_id LIKE $1",
-                                         f"evt_bench_{run}_%")
+            accepted = await db.fetchval(
+                "SELECT count(*) FROM gateway.webhook_events WHERE event_id LIKE $1",
+                f"evt_bench_{run}_%",
+            )
         finally:
             await db.close()
     table = Table("endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors")
     for r in results:
-        table.add_row(r.name, str(r.requests), f"{r.rate:,.0f}", f"{r.pct(50):.1f}", f"{r.pct(99):.1f}", str(r.errors))
+        table.add_row(
+            r.name,
+            str(r.requests),
+            f"{r.rate:,.0f}",
+            f"{r.pct(50):.1f}",
+            f"{r.pct(99):.1f}",
+            str(r.errors),
+        )
     console.print(table)
-    console.print(f"gateway/baseline throughput: {results[1].rate / results[0].rate:.2f}; "
-                  f"webhook rows: {accepted}; outbox drained {drain:.2f}s after the last response; "
-                  f"concurrency {concurrency}")
+    console.print(
+        f"gateway/baseline throughput: {results[1].rate / results[0].rate:.2f}; "
+        f"webhook rows: {accepted}; outbox drained {drain:.2f}s after the last response; "
+        f"concurrency {concurrency}"
+    )
     return results
 
 
@@ -179,11 +244,16 @@ async def _wait_count(db: asyncpg.Connection, sql: str, like: str, n: int, timeo
         await asyncio.sleep(0.05)
 
 
-async def bench_flow_once(settings: CommonSettings, bookings: int, instances: int) -> dict[str, float]:
+async def bench_flow_once(
+    settings: CommonSettings, bookings: int, instances: int
+) -> dict[str, float]:
     async with BenchEnvironment(settings) as bench:
         procs = []
         for i in range(instances):
-            procs += [bench.start("lifecycle", instance=f"-{i}"), bench.start("documents", instance=f"-{i}")]
+            procs += [
+                bench.start("lifecycle", instance=f"-{i}"),
+                bench.start("documents", instance=f"-{i}"),
+            ]
         if wait_ready(procs):
             raise SystemExit("bench: a service did not become ready; see .tripflow/bench-logs/")
         await asyncio.sleep(2)  # let the consumer groups settle their assignments
@@ -195,17 +265,37 @@ async def bench_flow_once(settings: CommonSettings, bookings: int, instances: in
         phases: dict[str, float] = {}
         try:
             start = time.perf_counter()
-            await publish_events(bootstrap, [booking_created(sample_booking(b, 100_000)) for b in ids], ns)
-            await _wait_count(db, "SELECT count(*) FROM lifecycle.bookings WHERE booking_id LIKE $1", like, bookings, 300)
+            await publish_events(
+                bootstrap, [booking_created(sample_booking(b, 100_000)) for b in ids], ns
+            )
+            await _wait_count(
+                db,
+                "SELECT count(*) FROM lifecycle.bookings WHERE booking_id LIKE $1",
+                like,
+                bookings,
+                300,
+            )
             phases["created"] = time.perf_counter() - start
             t = time.perf_counter()
             await publish_events(bootstrap, [payment_event(b, 100_000) for b in ids], ns)
-            await _wait_count(db, "SELECT count(*) FROM documents.documents WHERE booking_id LIKE $1", like, bookings, 300)
+            await _wait_count(
+                db,
+                "SELECT count(*) FROM documents.documents WHERE booking_id LIKE $1",
+                like,
+                bookings,
+                300,
+            )
             phases["paid + invoice"] = time.perf_counter() - t
             t = time.perf_counter()
             await publish_events(bootstrap, [supplier_event(b) for b in ids], ns)
-            await _wait_count(db, "SELECT count(*) FROM lifecycle.bookings WHERE booking_id LIKE $1 "
-                              "AND status = 'fulfilled'", like, bookings, 300)
+            await _wait_count(
+                db,
+                "SELECT count(*) FROM lifecycle.bookings WHERE booking_id LIKE $1 "
+                "AND status = 'fulfilled'",
+                like,
+                bookings,
+                300,
+            )
             phases["confirmed + voucher + itinerary + fulfilled"] = time.perf_counter() - t
             phases["total"] = time.perf_counter() - start
         finally:
@@ -216,7 +306,9 @@ async def bench_flow_once(settings: CommonSettings, bookings: int, instances: in
 async def bench_flow(settings: CommonSettings, bookings: int) -> None:
     results = {}
     for instances in (1, 2):
-        console.print(f"flow: {bookings} bookings, {instances} instance(s) of lifecycle and documents …")
+        console.print(
+            f"flow: {bookings} bookings, {instances} instance(s) of lifecycle and documents …"
+        )
         results[instances] = await bench_flow_once(settings, bookings, instances)
     table = Table("phase", "1 instance: s", "bookings/s", "2 instances: s", "bookings/s")
     for phase in results[1]:

@@ -21,7 +21,11 @@ app = FastAPI()
 @app.on_event("startup")
 async def _schema() -> None:
     async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE IF NOT EXISTS public.bench_baseline (id BIGSERIAL PRIMARY KEY, body JSONB NOT NULL)"))
+        await conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS public.bench_baseline (id BIGSERIAL PRIMARY KEY, body JSONB NOT NULL)"
+            )
+        )
 
 
 @app.post("/insert")
@@ -29,7 +33,8 @@ async def insert(request: Request) -> dict[str, str]:
     body = await request.body()
     async with unit_of_work(factory) as session:
         await (await session.connection()).execute(
-            text("INSERT INTO public.bench_baseline (body) VALUES (CAST(:b AS JSONB))"), {"b": body.decode()}
+            text("INSERT INTO public.bench_baseline (body) VALUES (CAST(:b AS JSONB))"),
+            {"b": body.decode()},
         )
     return {"status": "ok"}
 
@@ -40,4 +45,10 @@ async def readyz() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["TRIPFLOW_PORT"]), log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(os.environ["TRIPFLOW_PORT"]),
+        log_level="warning",
+        access_log=False,
+    )

@@ -9,11 +9,18 @@ from aiokafka import AIOKafkaProducer
 
 from tripflow_common.events import Envelope, Topic
 
-DESTINATIONS = [("Lisbon", "Alfama walking tour"), ("Kyoto", "Temple morning"), ("Reykjavik", "Golden Circle"),
-                ("Cusco", "Sacred Valley"), ("Marrakesh", "Medina food walk")]
+DESTINATIONS = [
+    ("Lisbon", "Alfama walking tour"),
+    ("Kyoto", "Temple morning"),
+    ("Reykjavik", "Golden Circle"),
+    ("Cusco", "Sacred Valley"),
+    ("Marrakesh", "Medina food walk"),
+]
 
 
-def sample_booking(booking_id: str, amount: int | None = None, currency: str = "EUR") -> dict[str, Any]:
+def sample_booking(
+    booking_id: str, amount: int | None = None, currency: str = "EUR"
+) -> dict[str, Any]:
     city, activity = random.choice(DESTINATIONS)
     hotel = amount // 2 if amount else random.randint(400, 900) * 100
     tour = (amount - hotel) if amount else random.randint(50, 200) * 100
@@ -22,8 +29,10 @@ def sample_booking(booking_id: str, amount: int | None = None, currency: str = "
         "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
         "total_amount": hotel + tour,
         "currency": currency,
-        "items": [{"description": f"Hotel in {city}, 3 nights", "amount": hotel},
-                  {"description": activity, "amount": tour}],
+        "items": [
+            {"description": f"Hotel in {city}, 3 nights", "amount": hotel},
+            {"description": activity, "amount": tour},
+        ],
         "travellers": ["Ada Lovelace", "Charles Babbage"],
         "supplier": {"name": f"{city} Travel Partners"},
         "itinerary": [
@@ -35,7 +44,9 @@ def sample_booking(booking_id: str, amount: int | None = None, currency: str = "
 
 
 def booking_created(data: dict[str, Any]) -> Envelope:
-    return Envelope.new(Topic.BOOKING_CREATED, booking_id=data["booking_id"], producer="checkout", data=data)
+    return Envelope.new(
+        Topic.BOOKING_CREATED, booking_id=data["booking_id"], producer="checkout", data=data
+    )
 
 
 async def publish_events(bootstrap: str, events: list[Envelope], namespace: str = "") -> None:
@@ -43,8 +54,12 @@ async def publish_events(bootstrap: str, events: list[Envelope], namespace: str 
     await producer.start()
     try:
         futures = [
-            await producer.send(namespace + e.type, e.to_bytes(), key=e.booking_id.encode(),
-                                headers=[("content-type", b"application/json")])
+            await producer.send(
+                namespace + e.type,
+                e.to_bytes(),
+                key=e.booking_id.encode(),
+                headers=[("content-type", b"application/json")],
+            )
             for e in events
         ]
         for f in futures:

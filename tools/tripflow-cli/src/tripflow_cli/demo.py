@@ -40,15 +40,22 @@ def _secret(name: str) -> str:
 
 async def _statuses(engine: AsyncEngine, ids: list[str]) -> list[tuple[str, str, int]]:
     async with engine.connect() as conn:
-        rows = (await conn.execute(text(
-            "SELECT b.booking_id, b.status, "
-            "(SELECT count(*) FROM documents.documents d WHERE d.booking_id = b.booking_id) "
-            "FROM lifecycle.bookings b WHERE b.booking_id = ANY(:ids) ORDER BY b.booking_id"
-        ), {"ids": ids})).all()
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT b.booking_id, b.status, "
+                    "(SELECT count(*) FROM documents.documents d WHERE d.booking_id = b.booking_id) "
+                    "FROM lifecycle.bookings b WHERE b.booking_id = ANY(:ids) ORDER BY b.booking_id"
+                ),
+                {"ids": ids},
+            )
+        ).all()
     return [(r[0], r[1], int(r[2])) for r in rows]
 
 
-async def _watch(engine: AsyncEngine, ids: list[str], wanted: set[str], timeout: float, live: Live) -> bool:
+async def _watch(
+    engine: AsyncEngine, ids: list[str], wanted: set[str], timeout: float, live: Live
+) -> bool:
     """Show each booking's progress until every one is in `wanted` (or time is up)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -76,23 +83,37 @@ async def run_demo(settings: CommonSettings, count: int, gateway: str, timeout: 
         with Live(console=console, refresh_per_second=4) as live:
             live.console.print(f"1. checkout publishes booking.created for {count} bookings")
             await publish_events(
-                settings.kafka_bootstrap, [booking_created(b) for b in bookings], settings.kafka_namespace
+                settings.kafka_bootstrap,
+                [booking_created(b) for b in bookings],
+                settings.kafka_namespace,
             )
             ok = await _watch(engine, ids, {"pending_payment"} | after_payment, timeout, live)
             async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
-                live.console.print("2. the payment provider sends Stripe-signed payment_intent.succeeded")
+                live.console.print(
+                    "2. the payment provider sends Stripe-signed payment_intent.succeeded"
+                )
                 for b in bookings:
                     body = stripe_payment_body(b["booking_id"], b["total_amount"], b["currency"])
-                    r = await client.post("/api/payments/webhook", content=body,
-                                          headers=stripe_headers(body, stripe_secret))
-                    live.console.print(f"   {b['booking_id']}: {r.status_code} {r.json().get('status')}")
+                    r = await client.post(
+                        "/api/payments/webhook",
+                        content=body,
+                        headers=stripe_headers(body, stripe_secret),
+                    )
+                    live.console.print(
+                        f"   {b['booking_id']}: {r.status_code} {r.json().get('status')}"
+                    )
                 ok = ok and await _watch(engine, ids, after_payment, timeout, live)
                 live.console.print("3. the supplier confirms (Standard Webhooks)")
                 for b in bookings:
                     body = supplier_confirmation_body(b["booking_id"], b["supplier"]["name"])
-                    r = await client.post("/api/suppliers/webhook", content=body,
-                                          headers=standard_headers(body, supplier_secret))
-                    live.console.print(f"   {b['booking_id']}: {r.status_code} {r.json().get('status')}")
+                    r = await client.post(
+                        "/api/suppliers/webhook",
+                        content=body,
+                        headers=standard_headers(body, supplier_secret),
+                    )
+                    live.console.print(
+                        f"   {b['booking_id']}: {r.status_code} {r.json().get('status')}"
+                    )
             live.console.print("4. documents are generated; lifecycle fulfils each booking")
             ok = ok and await _watch(engine, ids, {"fulfilled"}, timeout, live)
     finally:

@@ -50,7 +50,8 @@ def repo_root() -> Path:
 
 
 def state_root() -> Path:
-    return Path(os.environ.get("TRIPFLOW_STATE_DIR", "/var/tmp/tripflow"))
+    default = "/var/tmp/tripflow"  # noqa: S108 - shared by every clone on the machine, holds no secret
+    return Path(os.environ.get("TRIPFLOW_STATE_DIR", default))  # noqa: S108 - shared, not secret
 
 
 def cache_root() -> Path:
@@ -141,19 +142,35 @@ class Kafka:
         if libs.is_dir() and any(libs.glob("kafka_2.13-*.jar")):
             return libs
         if not shutil.which("java"):
-            raise InfraError("Java (17 or newer) is needed to run Kafka: apt-get install openjdk-17-jre-headless")
+            raise InfraError(
+                "Java (17 or newer) is needed to run Kafka: apt-get install openjdk-17-jre-headless"
+            )
         if not shutil.which("mvn"):
-            raise InfraError("Maven is needed to fetch Kafka's jars from Maven Central: apt-get install maven")
+            raise InfraError(
+                "Maven is needed to fetch Kafka's jars from Maven Central: apt-get install maven"
+            )
         staging = libs.with_name(f"libs.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         print(f"fetching Kafka {self.version} jars from Maven Central (once) …", flush=True)
         result = subprocess.run(
-            ["mvn", "-B", "-q", "-f", str(repo_root() / "infra" / "kafka" / "pom.xml"),
-             "dependency:copy-dependencies", f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
-            capture_output=True, text=True, check=False,
+            [
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(repo_root() / "infra" / "kafka" / "pom.xml"),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={staging}",
+                "-DincludeScope=runtime",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
-            raise InfraError("Maven could not fetch Kafka's jars:\n" + (result.stdout + result.stderr)[-2000:])
+            raise InfraError(
+                "Maven could not fetch Kafka's jars:\n" + (result.stdout + result.stderr)[-2000:]
+            )
         libs.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(libs, ignore_errors=True)
         staging.rename(libs)
@@ -162,31 +179,35 @@ class Kafka:
     def _properties(self) -> str:
         data = self.dir / "data"
         controller = self.port + 1
-        return "\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{controller}",
-            f"listeners=PLAINTEXT://{self.host}:{self.port},CONTROLLER://127.0.0.1:{controller}",
-            f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            f"log.dirs={data}",
-            f"num.partitions={self.partitions}",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=6",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "auto.create.topics.enable=true",
-            "delete.topic.enable=true",
-            "",
-        ])
+        return "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{controller}",
+                f"listeners=PLAINTEXT://{self.host}:{self.port},CONTROLLER://127.0.0.1:{controller}",
+                f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={data}",
+                f"num.partitions={self.partitions}",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=6",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=true",
+                "delete.topic.enable=true",
+                "",
+            ]
+        )
 
     def _java(self) -> str:
         java = shutil.which("java")
         if not java:
-            raise InfraError("Java (17 or newer) is needed to run Kafka: apt-get install openjdk-17-jre-headless")
+            raise InfraError(
+                "Java (17 or newer) is needed to run Kafka: apt-get install openjdk-17-jre-headless"
+            )
         return java
 
     def metadata_ok(self) -> bool:
@@ -209,41 +230,81 @@ class Kafka:
         props.write_text(self._properties())
         classpath = f"{libs}/*"
         if not (self.dir / "data" / "meta.properties").exists():
-            cluster_id = subprocess.run(
-                [java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
-                capture_output=True, text=True, check=True,
-            ).stdout.strip() or uuid.uuid4().hex
+            cluster_id = (
+                subprocess.run(
+                    [java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.strip()
+                or uuid.uuid4().hex
+            )
             subprocess.run(
-                [java, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                 "-c", str(props), "--ignore-formatted"],
-                capture_output=True, text=True, check=True,
+                [
+                    java,
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(props),
+                    "--ignore-formatted",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
         log_config = repo_root() / "infra" / "kafka" / "log4j2.properties"
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
-                [java, "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-                 f"-Dlog4j2.configurationFile={log_config}", "-cp", classpath, "kafka.Kafka", str(props)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    java,
+                    "-Xms256m",
+                    "-Xmx1g",
+                    "-XX:+UseG1GC",
+                    "-Djava.awt.headless=true",
+                    f"-Dlog4j2.configurationFile={log_config}",
+                    "-cp",
+                    classpath,
+                    "kafka.Kafka",
+                    str(props),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
 
         def started() -> bool:
             if proc.poll() is not None:
                 tail = self.log_file.read_text(errors="replace")[-3000:]
-                raise InfraError(f"Kafka exited with code {proc.returncode}; log {self.log_file}:\n{tail}")
+                raise InfraError(
+                    f"Kafka exited with code {proc.returncode}; log {self.log_file}:\n{tail}"
+                )
             with self.log_file.open("rb") as f:
                 f.seek(offset)
                 return b"Kafka Server started" in f.read()
 
         wait_for(started, 120, f"'Kafka Server started' in {self.log_file}")
         wait_for(self.metadata_ok, 60, f"Kafka metadata at {self.bootstrap}")
-        return Status("kafka", True, self.bootstrap, True, f"started, pid {proc.pid}, Kafka {self.version}")
+        return Status(
+            "kafka", True, self.bootstrap, True, f"started, pid {proc.pid}, Kafka {self.version}"
+        )
 
     def down(self) -> Status:
         pid = read_pid(self.pid_file)
         if pid is None:
-            return Status("kafka", port_open(self.host, self.port), self.bootstrap, False, "not ours, left alone")
+            return Status(
+                "kafka",
+                port_open(self.host, self.port),
+                self.bootstrap,
+                False,
+                "not ours, left alone",
+            )
         stop_pid(pid)
         self.pid_file.unlink(missing_ok=True)
         return Status("kafka", False, self.bootstrap, True, f"stopped pid {pid}")
@@ -258,7 +319,9 @@ class Kafka:
     def status(self) -> Status:
         pid = read_pid(self.pid_file)
         running = port_open(self.host, self.port)
-        return Status("kafka", running, self.bootstrap, pid is not None, f"pid {pid}" if pid else "")
+        return Status(
+            "kafka", running, self.bootstrap, pid is not None, f"pid {pid}" if pid else ""
+        )
 
 
 def _reap(pid: int) -> bool:
@@ -298,14 +361,20 @@ class Postgres:
             return False
 
     def bin_dir(self) -> Path:
-        candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
+        candidates = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+            key=lambda p: int(p.parent.parent.name),
+        )
         if candidates:
             return candidates[-1].parent
         if is_root() and shutil.which("apt-get"):
             print("installing PostgreSQL from Debian's packages …", flush=True)
             subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
             result = subprocess.run(
-                ["apt-get", "install", "-y", "-qq", "postgresql"], capture_output=True, text=True, check=False,
+                ["apt-get", "install", "-y", "-qq", "postgresql"],
+                capture_output=True,
+                text=True,
+                check=False,
                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
             )
             if result.returncode != 0:
@@ -329,13 +398,17 @@ class Postgres:
         if port_open(self.host, self.port):
             if self._owned():
                 self._create_role_and_database()
-                return Status("postgres", True, self.where(), True, "running; role and database ensured")
+                return Status(
+                    "postgres", True, self.where(), True, "running; role and database ensured"
+                )
             raise InfraError(
                 f"something listens on {self.host}:{self.port} but refuses the credentials in "
                 "TRIPFLOW_DATABASE_URL; fix the URL or free the port"
             )
         if not self._local():
-            raise InfraError(f"PostgreSQL at {self.where()} does not answer, and it is not local to start")
+            raise InfraError(
+                f"PostgreSQL at {self.where()} does not answer, and it is not local to start"
+            )
         bins = self.bin_dir()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sockets.mkdir(parents=True, exist_ok=True)
@@ -344,32 +417,83 @@ class Postgres:
             self.dir.parent.chmod(0o755)
         if not (self.data / "PG_VERSION").exists():
             subprocess.run(
-                self._as_owner([str(bins / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8",
-                                "--auth-local=trust", "--auth-host=scram-sha-256", "--no-instructions"]),
-                check=True, capture_output=True,
+                self._as_owner(
+                    [
+                        str(bins / "initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        "postgres",
+                        "-E",
+                        "UTF8",
+                        "--auth-local=trust",
+                        "--auth-host=scram-sha-256",
+                        "--no-instructions",
+                    ]
+                ),
+                check=True,
+                capture_output=True,
             )
         options = (
             f"-p {self.port} -k {self.sockets} -c listen_addresses={self.host} "
             "-c max_connections=300 -c shared_buffers=256MB"
         )
         result = subprocess.run(
-            self._as_owner([str(bins / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
-                            "-o", options, "-w", "-t", "60", "start"]),
-            capture_output=True, text=True, check=False,
+            self._as_owner(
+                [
+                    str(bins / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
-            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            tail = (
+                self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            )
             raise InfraError(f"PostgreSQL did not start: {result.stderr.strip()}\n{tail}")
         self._create_role_and_database()
         wait_for(self.can_connect, 30, f"PostgreSQL at {self.where()}")
-        return Status("postgres", True, self.where(), True, f"started from {bins.parent.name}, data in {self.data}")
+        return Status(
+            "postgres",
+            True,
+            self.where(),
+            True,
+            f"started from {bins.parent.name}, data in {self.data}",
+        )
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
         psql = shutil.which("psql") or str(self.bin_dir() / "psql")
         result = subprocess.run(
-            [psql, "-h", str(self.sockets), "-p", str(self.port), "-U", "postgres", "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-tAc", sql],
-            capture_output=True, text=True, check=False,
+            [
+                psql,
+                "-h",
+                str(self.sockets),
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise InfraError(f"psql failed: {result.stderr.strip()}")
@@ -390,11 +514,20 @@ class Postgres:
 
     def down(self) -> Status:
         if not self._owned():
-            return Status("postgres", port_open(self.host, self.port), self.where(), False, "not ours, left alone")
+            return Status(
+                "postgres",
+                port_open(self.host, self.port),
+                self.where(),
+                False,
+                "not ours, left alone",
+            )
         bins = self.bin_dir()
         subprocess.run(
-            self._as_owner([str(bins / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-            capture_output=True, check=False,
+            self._as_owner(
+                [str(bins / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+            ),
+            capture_output=True,
+            check=False,
         )
         return Status("postgres", False, self.where(), True, "stopped")
 

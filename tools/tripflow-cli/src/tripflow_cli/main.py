@@ -27,13 +27,21 @@ def _settings() -> CommonSettings:
 def _print_status(rows: list[Status]) -> None:
     table = Table("component", "state", "where", "started by tripflow", "detail")
     for s in rows:
-        table.add_row(s.name, "[green]up[/]" if s.running else "[red]down[/]", s.where,
-                      "yes" if s.owned else "no", s.detail)
+        table.add_row(
+            s.name,
+            "[green]up[/]" if s.running else "[red]down[/]",
+            s.where,
+            "yes" if s.owned else "no",
+            s.detail,
+        )
     console.print(table)
 
 
 def infra_up(settings: CommonSettings) -> list[Status]:
-    return [Postgres(settings.database_url).up(), Kafka(settings.kafka_bootstrap, settings.topic_partitions).up()]
+    return [
+        Postgres(settings.database_url).up(),
+        Kafka(settings.kafka_bootstrap, settings.topic_partitions).up(),
+    ]
 
 
 def cmd_infra(args: argparse.Namespace) -> int:
@@ -41,9 +49,13 @@ def cmd_infra(args: argparse.Namespace) -> int:
     if args.action == "up":
         _print_status(infra_up(settings))
     elif args.action == "down":
-        _print_status([Kafka(settings.kafka_bootstrap).down(), Postgres(settings.database_url).down()])
+        _print_status(
+            [Kafka(settings.kafka_bootstrap).down(), Postgres(settings.database_url).down()]
+        )
     else:
-        _print_status([Postgres(settings.database_url).status(), Kafka(settings.kafka_bootstrap).status()])
+        _print_status(
+            [Postgres(settings.database_url).status(), Kafka(settings.kafka_bootstrap).status()]
+        )
     return 0
 
 
@@ -100,7 +112,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             dead = [s for s in running if s.proc.poll() is not None]
             if dead:
                 for s in dead:
-                    console.print(f"[red]{s.spec.name} exited with code {s.proc.returncode}; see {s.log}[/]")
+                    console.print(
+                        f"[red]{s.spec.name} exited with code {s.proc.returncode}; see {s.log}[/]"
+                    )
                 exit_code = 1
                 break
             time.sleep(0.5)
@@ -114,8 +128,14 @@ def cmd_booking(args: argparse.Namespace) -> int:
     from tripflow_cli.bookings import booking_created, publish_events, sample_booking
 
     data = sample_booking(args.booking_id, args.amount, args.currency)
-    asyncio.run(publish_events(_settings().kafka_bootstrap, [booking_created(data)], _settings().kafka_namespace))
-    console.print(f"published booking.created for {args.booking_id}: {data['total_amount']} {data['currency']}")
+    asyncio.run(
+        publish_events(
+            _settings().kafka_bootstrap, [booking_created(data)], _settings().kafka_namespace
+        )
+    )
+    console.print(
+        f"published booking.created for {args.booking_id}: {data['total_amount']} {data['currency']}"
+    )
     return 0
 
 
@@ -158,7 +178,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tripflow", description="tripflow booking-automation engine")
+    parser = argparse.ArgumentParser(
+        prog="tripflow", description="tripflow booking-automation engine"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     infra = sub.add_parser("infra", help="Kafka and PostgreSQL for development and tests")
@@ -166,10 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     infra.set_defaults(func=cmd_infra)
 
     up = sub.add_parser("up", help="infra and all five services; Ctrl-C stops them")
-    up.add_argument("--no-infra", action="store_true", help="use Kafka and PostgreSQL as configured")
+    up.add_argument(
+        "--no-infra", action="store_true", help="use Kafka and PostgreSQL as configured"
+    )
     up.set_defaults(func=cmd_up)
 
-    sub.add_parser("migrate", help="bring every schema to its newest version").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="bring every schema to its newest version").set_defaults(
+        func=cmd_migrate
+    )
 
     booking = sub.add_parser("booking", help="publish booking.created as the checkout system would")
     booking.add_argument("action", choices=["create"])
@@ -184,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=float, default=60.0)
     demo.set_defaults(func=cmd_demo)
 
-    bench = sub.add_parser("bench", help="throughput figures against a baseline measured in the same run")
+    bench = sub.add_parser(
+        "bench", help="throughput figures against a baseline measured in the same run"
+    )
     bench.add_argument("what", choices=["webhooks", "flow", "all"], nargs="?", default="all")
     bench.add_argument("--requests", type=int, default=3000)
     bench.add_argument("--concurrency", type=int, default=32)
@@ -192,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     spec = sub.add_parser("asyncapi", help="write docs/asyncapi/tripflow.json from the code")
-    spec.add_argument("--check", action="store_true", help="fail if the committed document is stale")
+    spec.add_argument(
+        "--check", action="store_true", help="fail if the committed document is stale"
+    )
     spec.set_defaults(func=cmd_asyncapi)
 
     test = sub.add_parser("test", help="start the infrastructure and run the test suite")

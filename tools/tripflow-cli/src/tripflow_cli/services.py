@@ -24,16 +24,43 @@ class ServiceSpec:
 
 
 SERVICES = [
-    ServiceSpec("webhook-gateway", "tripflow_gateway", "TRIPFLOW_PORT", 8001, "gateway", "tripflow_gateway:migrations"),
-    ServiceSpec("lifecycle", "tripflow_lifecycle", "TRIPFLOW_PORT", 8002, "lifecycle", "tripflow_lifecycle:migrations"),
-    ServiceSpec("documents", "tripflow_documents", "TRIPFLOW_PORT", 8003, "documents", "tripflow_documents:migrations"),
-    ServiceSpec("retry", "tripflow_retry", "TRIPFLOW_PORT", 8004, "retry", "tripflow_retry:migrations"),
-    ServiceSpec("admin-api", "tripflow_admin", "TRIPFLOW_PORT", 8005, "admin", "tripflow_admin:migrations"),
+    ServiceSpec(
+        "webhook-gateway",
+        "tripflow_gateway",
+        "TRIPFLOW_PORT",
+        8001,
+        "gateway",
+        "tripflow_gateway:migrations",
+    ),
+    ServiceSpec(
+        "lifecycle",
+        "tripflow_lifecycle",
+        "TRIPFLOW_PORT",
+        8002,
+        "lifecycle",
+        "tripflow_lifecycle:migrations",
+    ),
+    ServiceSpec(
+        "documents",
+        "tripflow_documents",
+        "TRIPFLOW_PORT",
+        8003,
+        "documents",
+        "tripflow_documents:migrations",
+    ),
+    ServiceSpec(
+        "retry", "tripflow_retry", "TRIPFLOW_PORT", 8004, "retry", "tripflow_retry:migrations"
+    ),
+    ServiceSpec(
+        "admin-api", "tripflow_admin", "TRIPFLOW_PORT", 8005, "admin", "tripflow_admin:migrations"
+    ),
 ]
 
 
 class RunningService:
-    def __init__(self, spec: ServiceSpec, proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    def __init__(
+        self, spec: ServiceSpec, proc: subprocess.Popen[bytes], port: int, log: Path
+    ) -> None:
         self.spec = spec
         self.proc = proc
         self.port = port
@@ -51,7 +78,12 @@ class RunningService:
 
 
 def start_service(
-    spec: ServiceSpec, *, env: dict[str, str], log_dir: Path, port: int | None = None, instance: str = ""
+    spec: ServiceSpec,
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    port: int | None = None,
+    instance: str = "",
 ) -> RunningService:
     port = port or spec.default_port
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +92,10 @@ def start_service(
         proc = subprocess.Popen(
             [sys.executable, "-m", spec.module],
             env={**os.environ, **env, "TRIPFLOW_PORT": str(port)},
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     return RunningService(spec, proc, port, log)
 

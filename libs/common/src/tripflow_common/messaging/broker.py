@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -58,11 +59,10 @@ async def ensure_topics(
         wanted = [f"{namespace}{t}" for t in (topics or all_topics())]
         missing = [t for t in wanted if t not in existing]
         if missing:
-            try:
+            # Another service may have created them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another service created them first
     finally:
         await admin.close()

@@ -60,7 +60,9 @@ def is_infrastructure_fault(exc: BaseException) -> bool:
 def describe_error(exc: BaseException) -> str:
     """A message fit for admins: no SQL parameters (they may hold payload data), redacted."""
     if isinstance(exc, StatementError) and exc.orig is not None:
-        text = f"{type(exc.orig).__name__}: {str(exc.orig).splitlines()[0] if str(exc.orig) else ''}"
+        text = (
+            f"{type(exc.orig).__name__}: {str(exc.orig).splitlines()[0] if str(exc.orig) else ''}"
+        )
     else:
         text = str(exc)
     return redact_text(text)[:2000]
@@ -70,9 +72,8 @@ def classify(exc: BaseException) -> bool:
     """Is this failure worth retrying? Business errors say so themselves."""
     if isinstance(exc, TripflowError):
         return exc.retryable
-    if isinstance(exc, ValidationError | ValueError | KeyError | TypeError):
-        return False  # the event itself is wrong; retrying it changes nothing
-    return True
+    # A malformed event stays malformed: retrying it changes nothing.
+    return not isinstance(exc, ValidationError | ValueError | KeyError | TypeError)
 
 
 class FailureReporter:
@@ -105,7 +106,11 @@ class FailureReporter:
         retryable = classify(exc) and envelope is not None
         event_id = str(envelope.event_id) if envelope else str(uuid.uuid4())
         key = getattr(raw, "key", None)
-        booking_id = envelope.booking_id if envelope else (key.decode(errors="replace") if key else "unknown")
+        booking_id = (
+            envelope.booking_id
+            if envelope
+            else (key.decode(errors="replace") if key else "unknown")
+        )
         data: dict[str, Any] = {
             "failure_key": failure_key(self.consumer_group, event_id),
             "consumer_group": self.consumer_group,
@@ -121,8 +126,11 @@ class FailureReporter:
         if envelope is None:
             data["raw_base64"] = base64.b64encode(message.body or b"").decode()
         failed = Envelope.new(
-            Topic.AUTOMATION_FAILED, booking_id=booking_id or "unknown", producer=self.producer,
-            data=data, cause=envelope,
+            Topic.AUTOMATION_FAILED,
+            booking_id=booking_id or "unknown",
+            producer=self.producer,
+            data=data,
+            cause=envelope,
         )
         await self.publish(failed)
         log.warning(
@@ -142,7 +150,9 @@ class FailureReporter:
         if not retry_id:
             return
         resolved = Envelope.new(
-            Topic.AUTOMATION_RESOLVED, booking_id=envelope.booking_id, producer=self.producer,
+            Topic.AUTOMATION_RESOLVED,
+            booking_id=envelope.booking_id,
+            producer=self.producer,
             data={
                 "retry_id": str(retry_id),
                 "failure_key": failure_key(self.consumer_group, str(envelope.event_id)),

@@ -10,6 +10,7 @@ deduplicate on event_id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import zlib
@@ -141,10 +142,8 @@ class OutboxRelay:
                 if sent >= self.batch_size:
                     continue  # more waiting: no sleep
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-                except TimeoutError:
-                    pass
         finally:
             listener.cancel()
             await self._reset_producer()
@@ -172,7 +171,9 @@ class OutboxRelay:
         """Publish up to one batch; returns how many rows went out."""
         async with self.engine.begin() as conn:
             got_lock = (
-                await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})
+                await conn.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}
+                )
             ).scalar_one()
             if not got_lock:
                 return 0
@@ -195,7 +196,10 @@ class OutboxRelay:
                 headers.append(("content-type", b"application/json"))
                 pending.append(
                     await producer.send(
-                        self.namespace + row.topic, row.payload.encode(), key=row.key.encode(), headers=headers
+                        self.namespace + row.topic,
+                        row.payload.encode(),
+                        key=row.key.encode(),
+                        headers=headers,
                     )
                 )
             await asyncio.gather(*pending)

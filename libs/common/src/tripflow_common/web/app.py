@@ -65,7 +65,11 @@ def create_service_app(
         ok, checks = await runtime.readiness()
         return JSONResponse(
             status_code=200 if ok else 503,
-            content={"status": "ready" if ok else "not_ready", "service": runtime.name, "checks": checks},
+            content={
+                "status": "ready" if ok else "not_ready",
+                "service": runtime.name,
+                "checks": checks,
+            },
         )
 
     @app.get("/metrics", include_in_schema=False)

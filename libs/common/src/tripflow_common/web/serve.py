@@ -11,7 +11,12 @@ from tripflow_common.logging import configure_logging
 from tripflow_common.settings import CommonSettings, SettingsError
 
 
-def serve(name: str, load_settings: Callable[[], CommonSettings], build_app: Callable[..., FastAPI], port: int) -> None:
+def serve(
+    name: str,
+    load_settings: Callable[[], CommonSettings],
+    build_app: Callable[..., FastAPI],
+    port: int,
+) -> None:
     """Entry point of `python -m tripflow_<service>`: settings errors stop with one clear line."""
     try:
         settings = load_settings()

@@ -22,15 +22,24 @@ def build_router(runtime: ServiceRuntime) -> APIRouter:
         if not internal_key_ok(x_internal_key, runtime.settings.internal_keys):
             raise Unauthorized("a valid X-Internal-Key header is required")
 
-    router = APIRouter(prefix="/api/internal/documents", dependencies=[Depends(require_internal_key)])
+    router = APIRouter(
+        prefix="/api/internal/documents", dependencies=[Depends(require_internal_key)]
+    )
 
     @router.get("")
     async def list_documents(booking_id: str) -> list[dict[str, Any]]:
         async with unit_of_work(runtime.session_factory) as session:
             docs = await service.list_for_booking(session, booking_id)
         return [
-            {"id": str(d.id), "booking_id": d.booking_id, "type": d.type, "filename": d.filename,
-             "size_bytes": d.size_bytes, "sha256": d.sha256, "created_at": d.created_at}
+            {
+                "id": str(d.id),
+                "booking_id": d.booking_id,
+                "type": d.type,
+                "filename": d.filename,
+                "size_bytes": d.size_bytes,
+                "sha256": d.sha256,
+                "created_at": d.created_at,
+            }
             for d in docs
         ]
 
@@ -39,7 +48,8 @@ def build_router(runtime: ServiceRuntime) -> APIRouter:
         async with unit_of_work(runtime.session_factory) as session:
             doc = await service.get(session, document_id)
         return Response(
-            doc.content, media_type="application/pdf",
+            doc.content,
+            media_type="application/pdf",
             headers={"content-disposition": f'attachment; filename="{doc.filename}"'},
         )
 

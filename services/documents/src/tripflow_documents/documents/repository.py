@@ -14,7 +14,8 @@ class DocumentRepository:
         """One document per (booking, type): a second insert is a no-op, False."""
         values = document.model_dump(exclude={"created_at"})
         result = await session.exec(
-            insert(Document).values(**values)
+            insert(Document)
+            .values(**values)
             .on_conflict_do_nothing(index_elements=["booking_id", "type"])
             .returning(col(Document.id))
         )
@@ -25,6 +26,8 @@ class DocumentRepository:
 
     async def for_booking(self, session: AsyncSession, booking_id: str) -> list[Document]:
         result = await session.exec(
-            select(Document).where(Document.booking_id == booking_id).order_by(col(Document.created_at))
+            select(Document)
+            .where(Document.booking_id == booking_id)
+            .order_by(col(Document.created_at))
         )
         return list(result.all())

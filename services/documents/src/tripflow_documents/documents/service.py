@@ -37,9 +37,12 @@ class DocumentService:
         for doc_type in types:
             content = RENDERERS[doc_type](booking)
             document = Document(
-                booking_id=booking.booking_id, type=doc_type,
-                filename=f"{booking.booking_id}-{doc_type}.pdf", content=content,
-                size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                booking_id=booking.booking_id,
+                type=doc_type,
+                filename=f"{booking.booking_id}-{doc_type}.pdf",
+                content=content,
+                size_bytes=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
                 source_event_id=event.event_id,
             )
             if await self.documents.insert_if_new(session, document):
@@ -48,10 +51,14 @@ class DocumentService:
             await self.outbox.add(
                 session,
                 Envelope.new(
-                    Topic.DOCUMENTS_GENERATED, booking_id=booking.booking_id, producer=SERVICE,
-                    data={"documents": [
-                        {"id": str(d.id), "type": d.type, "sha256": d.sha256} for d in created
-                    ]},
+                    Topic.DOCUMENTS_GENERATED,
+                    booking_id=booking.booking_id,
+                    producer=SERVICE,
+                    data={
+                        "documents": [
+                            {"id": str(d.id), "type": d.type, "sha256": d.sha256} for d in created
+                        ]
+                    },
                     cause=event,
                 ),
             )

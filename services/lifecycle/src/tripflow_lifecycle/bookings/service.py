@@ -92,9 +92,13 @@ class LifecycleService:
                 f"{booking.total_amount} {booking.currency}"
             )
         payment = Payment(
-            booking_id=booking.booking_id, webhook_event_id=data.webhook_event_id,
-            provider=data.provider, provider_event_id=data.provider_event_id,
-            payment_id=data.payment_id, amount=data.amount, currency=data.currency.upper(),
+            booking_id=booking.booking_id,
+            webhook_event_id=data.webhook_event_id,
+            provider=data.provider,
+            provider_event_id=data.provider_event_id,
+            payment_id=data.payment_id,
+            amount=data.amount,
+            currency=data.currency.upper(),
         )
         if not await self.payments.insert_if_new(session, payment):
             return  # this webhook's payment is already recorded
@@ -113,16 +117,21 @@ class LifecycleService:
         if booking.status != S.PAYMENT_CONFIRMED:
             return  # already confirmed by the supplier: a repeat changes nothing
         booking.supplier_ref = data.supplier_ref
-        booking.supplier = {**booking.supplier, "name": data.supplier_name or booking.supplier.get("name")}
+        booking.supplier = {
+            **booking.supplier,
+            "name": data.supplier_name or booking.supplier.get("name"),
+        }
         await self._move(session, booking, S.SUPPLIER_CONFIRMED, event)
 
     async def record_documents(self, session: AsyncSession, event: Envelope) -> None:
         data = DocumentsGenerated.model_validate(event.data)
         booking = await self._locked_booking(session, event.booking_id)
         for doc in data.documents:
-            await self.documents.record(session, booking.booking_id, doc.type, uuid.UUID(doc.id), doc.sha256)
+            await self.documents.record(
+                session, booking.booking_id, doc.type, uuid.UUID(doc.id), doc.sha256
+            )
         have = await self.documents.types_for(session, booking.booking_id)
-        if booking.status == S.SUPPLIER_CONFIRMED and REQUIRED_DOCUMENTS <= have:
+        if booking.status == S.SUPPLIER_CONFIRMED and have >= REQUIRED_DOCUMENTS:
             await self._move(session, booking, S.FULFILLED, event)
 
     async def _locked_booking(self, session: AsyncSession, booking_id: str) -> Booking:
@@ -132,12 +141,18 @@ class LifecycleService:
         return booking
 
     async def _move(
-        self, session: AsyncSession, booking: Booking, to: BookingStatus, event: Envelope,
+        self,
+        session: AsyncSession,
+        booking: Booking,
+        to: BookingStatus,
+        event: Envelope,
         payment: Payment | None = None,
     ) -> None:
         current = BookingStatus(booking.status)
         if (current, to) not in TRANSITIONS:
-            raise InvalidTransition(f"booking {booking.booking_id}: {current} → {to} is not allowed")
+            raise InvalidTransition(
+                f"booking {booking.booking_id}: {current} → {to} is not allowed"
+            )
         if not await self._journal(session, booking, current, to, event):
             return  # replay of an event already applied
         await self.bookings.set_status(session, booking, to)
@@ -148,22 +163,39 @@ class LifecycleService:
             snapshot = booking_snapshot(booking, payment, types)
             await self.outbox.add(
                 session,
-                Envelope.new(emitted, booking_id=booking.booking_id, producer=SERVICE, data=snapshot, cause=event),
+                Envelope.new(
+                    emitted,
+                    booking_id=booking.booking_id,
+                    producer=SERVICE,
+                    data=snapshot,
+                    cause=event,
+                ),
             )
 
     async def _journal(
-        self, session: AsyncSession, booking: Booking, current: BookingStatus | None, to: BookingStatus, event: Envelope
+        self,
+        session: AsyncSession,
+        booking: Booking,
+        current: BookingStatus | None,
+        to: BookingStatus,
+        event: Envelope,
     ) -> bool:
         return await self.bookings.record_transition(
             session,
             BookingTransition(
-                booking_id=booking.booking_id, from_status=current, to_status=to,
-                idempotency_key=idempotency_key(event), event_id=event.event_id, event_type=event.type,
+                booking_id=booking.booking_id,
+                from_status=current,
+                to_status=to,
+                idempotency_key=idempotency_key(event),
+                event_id=event.event_id,
+                event_type=event.type,
             ),
         )
 
 
-def booking_snapshot(booking: Booking, payment: Payment | None, document_types: set[str]) -> dict[str, Any]:
+def booking_snapshot(
+    booking: Booking, payment: Payment | None, document_types: set[str]
+) -> dict[str, Any]:
     """Event-carried state: everything documents needs, so it never queries lifecycle."""
     return {
         "booking_id": booking.booking_id,
@@ -176,9 +208,14 @@ def booking_snapshot(booking: Booking, payment: Payment | None, document_types: 
         "supplier": {**booking.supplier, "ref": booking.supplier_ref},
         "itinerary": booking.itinerary,
         "payment": (
-            {"provider": payment.provider, "payment_id": payment.payment_id,
-             "amount": payment.amount, "currency": payment.currency}
-            if payment else None
+            {
+                "provider": payment.provider,
+                "payment_id": payment.payment_id,
+                "amount": payment.amount,
+                "currency": payment.currency,
+            }
+            if payment
+            else None
         ),
         "documents": sorted(document_types),
     }

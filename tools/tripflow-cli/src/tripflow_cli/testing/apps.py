@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 
-from tripflow_cli.services import SERVICES, RunningService, ServiceSpec, start_service, stop_services, wait_ready
+from tripflow_cli.services import (
+    SERVICES,
+    RunningService,
+    ServiceSpec,
+    start_service,
+    stop_services,
+    wait_ready,
+)
 
 T = TypeVar("T")
 
@@ -46,14 +53,19 @@ class ServiceProcesses:
         self.log_dir = log_dir
         self.running: list[RunningService] = []
 
-    def start(self, name: str, *, instance: str = "", env: dict[str, str] | None = None,
-              wait: bool = True) -> RunningService:
-        svc = start_service(spec(name), env=env or {}, log_dir=self.log_dir, port=free_port(), instance=instance)
+    def start(
+        self, name: str, *, instance: str = "", env: dict[str, str] | None = None, wait: bool = True
+    ) -> RunningService:
+        svc = start_service(
+            spec(name), env=env or {}, log_dir=self.log_dir, port=free_port(), instance=instance
+        )
         self.running.append(svc)
         if wait:
             failed = wait_ready([svc], timeout=90)
             if failed:
-                raise RuntimeError(f"{name} did not become ready; log: {svc.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{name} did not become ready; log: {svc.log.read_text()[-3000:]}"
+                )
         return svc
 
     def kill(self, svc: RunningService) -> None:
@@ -64,8 +76,13 @@ class ServiceProcesses:
         stop_services(self.running)
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 30.0, interval: float = 0.2,
-                     what: str = "condition") -> T:
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> T:
     """Poll until `check` returns something truthy; fail with the last value otherwise."""
     deadline = time.monotonic() + timeout
     last: Any = None

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import uuid
@@ -39,10 +38,13 @@ def provide_infra() -> Iterator[TestInfra]:
         from testcontainers.kafka import KafkaContainer
         from testcontainers.postgres import PostgresContainer
 
-        with PostgresContainer("postgres:16-alpine", driver=None) as pg, KafkaContainer(
-            "apache/kafka:4.1.0"
-        ).with_kraft() as kafka_container:
-            yield TestInfra(pg.get_connection_url(), kafka_container.get_bootstrap_server(), "testcontainers")
+        with (
+            PostgresContainer("postgres:16-alpine", driver=None) as pg,
+            KafkaContainer("apache/kafka:4.1.0").with_kraft() as kafka_container,
+        ):
+            yield TestInfra(
+                pg.get_connection_url(), kafka_container.get_bootstrap_server(), "testcontainers"
+            )
         return
     from tripflow_cli.infra import Kafka, Postgres
     from tripflow_common.settings import CommonSettings
@@ -56,7 +58,11 @@ def provide_infra() -> Iterator[TestInfra]:
 
 
 def with_database(url: str, database: str) -> str:
-    parts = urlsplit(url.replace("postgresql+asyncpg://", "postgresql://").replace("postgresql+psycopg2://", "postgresql://"))
+    parts = urlsplit(
+        url.replace("postgresql+asyncpg://", "postgresql://").replace(
+            "postgresql+psycopg2://", "postgresql://"
+        )
+    )
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", "", ""))
 
 
@@ -82,7 +88,3 @@ def session_names() -> tuple[str, str]:
     """A database name and a Kafka namespace unique to this test session."""
     tag = uuid.uuid4().hex[:8]
     return f"tripflow_test_{tag}", f"t{tag}."
-
-
-
-

@@ -52,7 +52,11 @@ async def read_topic(
 
 
 async def publish(
-    bootstrap: str, topic: str, events: list[Envelope] | list[bytes], *, key: str | None = None,
+    bootstrap: str,
+    topic: str,
+    events: list[Envelope] | list[bytes],
+    *,
+    key: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
@@ -62,7 +66,9 @@ async def publish(
         for event in events:
             value = event.to_bytes() if isinstance(event, Envelope) else event
             k = (event.booking_id if isinstance(event, Envelope) else key or "unknown").encode()
-            hdrs = [("content-type", b"application/json")] + [(a, b.encode()) for a, b in (headers or {}).items()]
+            hdrs = [("content-type", b"application/json")] + [
+                (a, b.encode()) for a, b in (headers or {}).items()
+            ]
             sends.append(await producer.send(topic, value, key=k, headers=hdrs))
         await asyncio.gather(*sends)
     finally:

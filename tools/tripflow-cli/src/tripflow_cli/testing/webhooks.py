@@ -13,7 +13,9 @@ from standardwebhooks import Webhook
 
 
 def stripe_signed(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    header = stripe.WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=timestamp)
+    header = stripe.WebhookSignature.generate_signature_header(
+        body.decode(), secret, timestamp=timestamp
+    )
     return {"content-type": "application/json", "stripe-signature": header}
 
 
@@ -32,33 +34,70 @@ def standard_signed(
 
 
 def stripe_payment_intent(
-    booking_id: str, amount: int, currency: str = "eur", *, event_id: str | None = None,
+    booking_id: str,
+    amount: int,
+    currency: str = "eur",
+    *,
+    event_id: str | None = None,
     event_type: str = "payment_intent.succeeded",
 ) -> bytes:
     obj: dict[str, Any] = {
-        "id": f"pi_{uuid.uuid4().hex[:20]}", "object": "payment_intent", "amount": amount,
-        "amount_received": amount, "currency": currency, "metadata": {"booking_id": booking_id},
+        "id": f"pi_{uuid.uuid4().hex[:20]}",
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount,
+        "currency": currency,
+        "metadata": {"booking_id": booking_id},
     }
     if event_type == "checkout.session.completed":
-        obj = {"id": f"cs_{uuid.uuid4().hex[:20]}", "object": "checkout.session", "amount_total": amount,
-               "currency": currency, "payment_intent": f"pi_{uuid.uuid4().hex[:20]}",
-               "metadata": {"booking_id": booking_id}}
-    return json.dumps({
-        "id": event_id or f"evt_{uuid.uuid4().hex[:20]}", "object": "event", "type": event_type,
-        "data": {"object": obj},
-    }).encode()
+        obj = {
+            "id": f"cs_{uuid.uuid4().hex[:20]}",
+            "object": "checkout.session",
+            "amount_total": amount,
+            "currency": currency,
+            "payment_intent": f"pi_{uuid.uuid4().hex[:20]}",
+            "metadata": {"booking_id": booking_id},
+        }
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex[:20]}",
+            "object": "event",
+            "type": event_type,
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
-def standard_payment(booking_id: str, amount: int, currency: str = "EUR", payment_id: str | None = None) -> bytes:
-    return json.dumps({"type": "payment.succeeded", "data": {
-        "payment_id": payment_id or f"pay_{uuid.uuid4().hex[:12]}", "booking_id": booking_id,
-        "amount": amount, "currency": currency}}).encode()
+def standard_payment(
+    booking_id: str, amount: int, currency: str = "EUR", payment_id: str | None = None
+) -> bytes:
+    return json.dumps(
+        {
+            "type": "payment.succeeded",
+            "data": {
+                "payment_id": payment_id or f"pay_{uuid.uuid4().hex[:12]}",
+                "booking_id": booking_id,
+                "amount": amount,
+                "currency": currency,
+            },
+        }
+    ).encode()
 
 
-def supplier_confirmation(booking_id: str, supplier_ref: str = "SUP-1", supplier_name: str = "Lisbon Travel Partners") -> bytes:
-    return json.dumps({"type": "booking.confirmed", "data": {
-        "booking_id": booking_id, "supplier_ref": supplier_ref, "supplier_name": supplier_name,
-        "confirmed_at": "2027-01-01T10:00:00Z"}}).encode()
+def supplier_confirmation(
+    booking_id: str, supplier_ref: str = "SUP-1", supplier_name: str = "Lisbon Travel Partners"
+) -> bytes:
+    return json.dumps(
+        {
+            "type": "booking.confirmed",
+            "data": {
+                "booking_id": booking_id,
+                "supplier_ref": supplier_ref,
+                "supplier_name": supplier_name,
+                "confirmed_at": "2027-01-01T10:00:00Z",
+            },
+        }
+    ).encode()
 
 
 def first_secret(env: dict[str, str], name: str) -> str:

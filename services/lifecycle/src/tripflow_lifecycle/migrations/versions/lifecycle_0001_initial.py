@@ -62,7 +62,9 @@ def upgrade() -> None:
             created_at TIMESTAMPTZ NOT NULL DEFAULT now()
         )"""
     )
-    op.execute("CREATE INDEX booking_transitions_booking_idx ON lifecycle.booking_transitions (booking_id)")
+    op.execute(
+        "CREATE INDEX booking_transitions_booking_idx ON lifecycle.booking_transitions (booking_id)"
+    )
     op.execute(
         """
         CREATE TABLE lifecycle.booking_documents (
