@@ -85,8 +85,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     if ensure_dotenv(Path(".env")):
         console.print("wrote [bold].env[/] with random development secrets")
     settings = _settings()
+    started_here: list[Status] = []
     if not args.no_infra:
-        _print_status(infra_up(settings))
+        statuses = infra_up(settings)
+        _print_status(statuses)
+        started_here = [s for s in statuses if s.detail.startswith("started")]
     log_dir = Path(".tripflow") / "logs"
     running = [start_service(spec, env={}, log_dir=log_dir) for spec in SERVICES]
     stopping = False
@@ -121,6 +124,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         console.print("stopping services …")
         stop_services(running)
+        # What this command started, it stops; infrastructure that was already up stays up.
+        for status in started_here:
+            console.print(f"stopping {status.name} …")
+            if status.name == "kafka":
+                Kafka(settings.kafka_bootstrap).down()
+            else:
+                Postgres(settings.database_url).down()
     return exit_code
 
 

@@ -13,7 +13,12 @@ from fastapi.responses import JSONResponse
 from tripflow_common.db.engine import unit_of_work
 from tripflow_common.ops import record_heartbeat
 from tripflow_common.runtime import ServiceRuntime
-from tripflow_gateway.webhooks.errors import WebhookNotJson, WebhookRejected, WebhookTooLarge
+from tripflow_gateway.webhooks.errors import (
+    UnknownProvider,
+    WebhookNotJson,
+    WebhookRejected,
+    WebhookTooLarge,
+)
 from tripflow_gateway.webhooks.service import (
     WEBHOOKS_OUTCOME,
     WEBHOOKS_RECEIVED,
@@ -24,6 +29,7 @@ from tripflow_gateway.webhooks.service import (
 
 log = logging.getLogger(__name__)
 
+PAYMENT_PROVIDERS = ("stripe", "standard")
 HEARTBEAT_THRESHOLD_SECONDS = 24 * 3600  # payments arrive at business pace, not every minute
 
 WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -90,17 +96,7 @@ def build_router(runtime: ServiceRuntime, service: WebhookService) -> APIRouter:
             async with unit_of_work(runtime.session_factory) as session:
                 result = await service.record(session, event)
         except WebhookRejected as exc:
-            WEBHOOKS_REJECTED.labels(label, exc.reason).inc()
-            log.info(
-                "webhook rejected",
-                extra={"request_id": request_id, "provider": label, "outcome": exc.code},
-            )
-            return JSONResponse(
-                status_code=exc.status_code,
-                content={"code": exc.code, "message": exc.message},
-                headers={"x-request-id": request_id},
-                background=background,
-            )
+            return rejection(exc, label, request_id, background)
         WEBHOOKS_OUTCOME.labels(result.provider, result.outcome).inc()
         log.info(
             "webhook received",
@@ -111,6 +107,21 @@ def build_router(runtime: ServiceRuntime, service: WebhookService) -> APIRouter:
         if result.published_event_id:
             content["published_event_id"] = str(result.published_event_id)
         return JSONResponse(content=content, headers={"x-request-id": request_id}, background=background)
+
+    def rejection(
+        exc: WebhookRejected, label: str, request_id: str, background: BackgroundTasks | None
+    ) -> JSONResponse:
+        WEBHOOKS_REJECTED.labels(label, exc.reason).inc()
+        log.info(
+            "webhook rejected",
+            extra={"request_id": request_id, "provider": label, "outcome": exc.code},
+        )
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"code": exc.code, "message": exc.message},
+            headers={"x-request-id": request_id},
+            background=background,
+        )
 
     async def _heartbeat(name: str) -> None:
         if throttles[name].due():
@@ -128,8 +139,15 @@ def build_router(runtime: ServiceRuntime, service: WebhookService) -> APIRouter:
         provider: str, request: Request, background: BackgroundTasks
     ) -> JSONResponse:
         """A payment provider's webhook, scheme named in the path: `stripe` or `standard`."""
-        name = provider if provider in ("stripe", "standard") else provider[:40]
-        return await receive(request, background, name, "payment_webhook")
+        if provider not in PAYMENT_PROVIDERS:
+            # Only payment schemes here ("supplier" must not publish through a payments route),
+            # and a path segment never becomes a metric label.
+            unknown = UnknownProvider(
+                "unknown payment provider; use one of: " + ", ".join(PAYMENT_PROVIDERS)
+            )
+            request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+            return rejection(unknown, "unknown", request_id, None)
+        return await receive(request, background, provider, "payment_webhook")
 
     @router.post("/api/suppliers/webhook", responses=WEBHOOK_RESPONSES)
     async def supplier_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:

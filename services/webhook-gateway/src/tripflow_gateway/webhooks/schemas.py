@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,13 +47,54 @@ class WebhookEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_JSON_DEPTH = 64  # real provider events nest a handful of levels; deeper is abuse
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: PostgreSQL JSONB has no infinity
+        raise ValueError("number out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN / Infinity: Python accepts them, JSON does not
+
+
+def _storable(parsed: Any) -> bool:
+    """No NUL, unpaired surrogate or absurd nesting: what PostgreSQL TEXT and JSONB refuse."""
+    stack: list[tuple[Any, int]] = [(parsed, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif depth >= MAX_JSON_DEPTH and isinstance(item, (dict, list)):
+            return False
+        elif isinstance(item, dict):
+            stack.extend((v, depth + 1) for pair in item.items() for v in pair)
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
 def load_json(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object we can store; anything else is a 400, never a 500 later on."""
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        parsed = json.loads(body, parse_float=_finite_float, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedWebhookBody("body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise MalformedWebhookBody("body must be a JSON object")
+    if not _storable(parsed):
+        raise MalformedWebhookBody(
+            "body holds a NUL character or an unpaired surrogate, "
+            f"or nests deeper than {MAX_JSON_DEPTH} levels"
+        )
     return parsed
 
 
@@ -68,11 +110,20 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+MAX_EVENT_ID_LENGTH = 255  # the dedupe key is indexed: a btree row cannot hold kilobytes
+
+
+def _check_event_id(value: str) -> None:
+    if len(value) > MAX_EVENT_ID_LENGTH:
+        raise InvalidWebhookEvent(f"event id longer than {MAX_EVENT_ID_LENGTH} characters")
+
+
 def stripe_event(payload: dict[str, Any]) -> WebhookEvent:
     event_id = _str(payload.get("id"))
     event_type = _str(payload.get("type"))
     if not event_id or not event_type:
         raise InvalidWebhookEvent("a Stripe event needs id and type")
+    _check_event_id(event_id)
     if event_type not in STRIPE_PAYMENT_TYPES:
         return WebhookEvent("stripe", event_id, event_type, payload)
     obj = (payload.get("data") or {}).get("object") if isinstance(payload.get("data"), dict) else None
@@ -94,6 +145,7 @@ def stripe_event(payload: dict[str, Any]) -> WebhookEvent:
 
 
 def standard_payment_event(message_id: str, payload: dict[str, Any]) -> WebhookEvent:
+    _check_event_id(message_id)
     event_type = _str(payload.get("type"))
     if event_type != "payment.succeeded":
         return WebhookEvent("standard", message_id, event_type or "unknown", payload)
@@ -103,6 +155,7 @@ def standard_payment_event(message_id: str, payload: dict[str, Any]) -> WebhookE
 
 
 def supplier_event(message_id: str, payload: dict[str, Any]) -> WebhookEvent:
+    _check_event_id(message_id)
     event_type = _str(payload.get("type"))
     if event_type != "booking.confirmed":
         return WebhookEvent("supplier", message_id, event_type or "unknown", payload)
