@@ -15,7 +15,10 @@ class GatewaySettings(CommonSettings):
     webhook_heartbeat_min_interval_seconds: float = 1.0
 
     _split = field_validator(
-        "stripe_webhook_secrets", "standard_webhook_secrets", "supplier_webhook_secrets", mode="before"
+        "stripe_webhook_secrets",
+        "standard_webhook_secrets",
+        "supplier_webhook_secrets",
+        mode="before",
     )(split_comma_list)
 
     def validate_secrets(self) -> None:

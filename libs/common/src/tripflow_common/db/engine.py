@@ -20,6 +20,7 @@ def create_engine(settings: CommonSettings, *, pool_size: int = 10) -> AsyncEngi
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,  # parameters hold payloads: never in errors or logs
         connect_args={"timeout": 5, "server_settings": {"application_name": "tripflow"}},
     )
 

@@ -142,8 +142,11 @@ class OutboxRelay:
                 if sent >= self.batch_size:
                     continue  # more waiting: no sleep
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a
+                # NOTIFY wake-up, and the relay (so the service's stop) then never ends.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
         finally:
             listener.cancel()
             await self._reset_producer()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tripflow_common.errors import TripflowError
+from tripflow_common.messaging.failures import describe_error
 from tripflow_common.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -35,7 +39,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error(
+            "unexpected error",
+            extra={
+                "path": request.url.path,
+                "error_type": type(exc).__name__,
+                "error": describe_error(exc),
+            },
+        )
         return error_response(500, "internal_error", "unexpected error; see the service log")
 
 

@@ -100,13 +100,19 @@ def build_router(runtime: ServiceRuntime, service: WebhookService) -> APIRouter:
         WEBHOOKS_OUTCOME.labels(result.provider, result.outcome).inc()
         log.info(
             "webhook received",
-            extra={"request_id": request_id, "provider": result.provider,
-                   "event_id": result.event_id, "outcome": result.outcome},
+            extra={
+                "request_id": request_id,
+                "provider": result.provider,
+                "event_id": result.event_id,
+                "outcome": result.outcome,
+            },
         )
         content: dict[str, Any] = {"status": result.outcome, "event_id": result.event_id}
         if result.published_event_id:
             content["published_event_id"] = str(result.published_event_id)
-        return JSONResponse(content=content, headers={"x-request-id": request_id}, background=background)
+        return JSONResponse(
+            content=content, headers={"x-request-id": request_id}, background=background
+        )
 
     def rejection(
         exc: WebhookRejected, label: str, request_id: str, background: BackgroundTasks | None

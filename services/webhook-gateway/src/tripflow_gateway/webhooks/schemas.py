@@ -18,7 +18,8 @@ STRIPE_PAYMENT_TYPES = {"payment_intent.succeeded", "checkout.session.completed"
 class PaymentFacts(BaseModel):
     booking_id: str = Field(min_length=1, max_length=200)
     payment_id: str = Field(min_length=1, max_length=200)
-    amount: int = Field(gt=0)
+    # Minor units as a JSON integer (not true, "12" or 12.0) that fits the BIGINT it is stored in.
+    amount: int = Field(gt=0, le=2**63 - 1, strict=True)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
     @field_validator("currency", mode="before")
@@ -110,6 +111,10 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 MAX_EVENT_ID_LENGTH = 255  # the dedupe key is indexed: a btree row cannot hold kilobytes
 
 
@@ -126,10 +131,16 @@ def stripe_event(payload: dict[str, Any]) -> WebhookEvent:
     _check_event_id(event_id)
     if event_type not in STRIPE_PAYMENT_TYPES:
         return WebhookEvent("stripe", event_id, event_type, payload)
-    obj = (payload.get("data") or {}).get("object") if isinstance(payload.get("data"), dict) else None
+    obj = _obj(payload.get("data")).get("object")
     if not isinstance(obj, dict):
         raise InvalidWebhookEvent("a Stripe event needs data.object")
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata = _obj(obj.get("metadata"))
+    if event_type == "checkout.session.completed" and obj.get("payment_status", "paid") not in (
+        "paid",
+        "no_payment_required",
+    ):
+        # Delayed payment methods complete the session unpaid: not a confirmed payment (yet).
+        return WebhookEvent("stripe", event_id, event_type, payload)
     if event_type == "checkout.session.completed":
         amount = obj.get("amount_total")
         payment_id = obj.get("payment_intent") or obj.get("id")
@@ -138,8 +149,12 @@ def stripe_event(payload: dict[str, Any]) -> WebhookEvent:
         payment_id = obj.get("id")
     facts = _facts(
         PaymentFacts,
-        {"booking_id": metadata.get("booking_id"), "payment_id": payment_id,
-         "amount": amount, "currency": obj.get("currency")},
+        {
+            "booking_id": metadata.get("booking_id"),
+            "payment_id": payment_id,
+            "amount": amount,
+            "currency": obj.get("currency"),
+        },
     )
     return _payment_event("stripe", event_id, event_type, payload, facts)
 
@@ -149,8 +164,7 @@ def standard_payment_event(message_id: str, payload: dict[str, Any]) -> WebhookE
     event_type = _str(payload.get("type"))
     if event_type != "payment.succeeded":
         return WebhookEvent("standard", message_id, event_type or "unknown", payload)
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    facts = _facts(PaymentFacts, data)
+    facts = _facts(PaymentFacts, _obj(payload.get("data")))
     return _payment_event("standard", message_id, event_type, payload, facts)
 
 
@@ -159,13 +173,19 @@ def supplier_event(message_id: str, payload: dict[str, Any]) -> WebhookEvent:
     event_type = _str(payload.get("type"))
     if event_type != "booking.confirmed":
         return WebhookEvent("supplier", message_id, event_type or "unknown", payload)
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    facts: SupplierFacts = _facts(SupplierFacts, data)
+    facts: SupplierFacts = _facts(SupplierFacts, _obj(payload.get("data")))
     return WebhookEvent(
-        "supplier", message_id, event_type, payload,
-        topic=Topic.SUPPLIER_CONFIRMED, booking_id=facts.booking_id,
-        data={"supplier_ref": facts.supplier_ref, "supplier_name": facts.supplier_name,
-              "confirmed_at": facts.confirmed_at},
+        "supplier",
+        message_id,
+        event_type,
+        payload,
+        topic=Topic.SUPPLIER_CONFIRMED,
+        booking_id=facts.booking_id,
+        data={
+            "supplier_ref": facts.supplier_ref,
+            "supplier_name": facts.supplier_name,
+            "confirmed_at": facts.confirmed_at,
+        },
     )
 
 
@@ -173,8 +193,17 @@ def _payment_event(
     provider: str, event_id: str, event_type: str, payload: dict[str, Any], facts: PaymentFacts
 ) -> WebhookEvent:
     return WebhookEvent(
-        provider, event_id, event_type, payload,
-        topic=Topic.PAYMENT_CONFIRMED, booking_id=facts.booking_id,
-        data={"provider": provider, "provider_event_id": event_id, "payment_id": facts.payment_id,
-              "amount": facts.amount, "currency": facts.currency},
+        provider,
+        event_id,
+        event_type,
+        payload,
+        topic=Topic.PAYMENT_CONFIRMED,
+        booking_id=facts.booking_id,
+        data={
+            "provider": provider,
+            "provider_event_id": event_id,
+            "payment_id": facts.payment_id,
+            "amount": facts.amount,
+            "currency": facts.currency,
+        },
     )

@@ -25,7 +25,9 @@ Outcome = Literal["accepted", "duplicate", "ignored"]
 
 WEBHOOKS_RECEIVED = Counter("tripflow_webhooks_received_total", "Webhooks received", ["provider"])
 WEBHOOKS_OUTCOME = Counter(
-    "tripflow_webhooks_total", "Webhooks by outcome (accepted, duplicate, ignored)", ["provider", "outcome"]
+    "tripflow_webhooks_total",
+    "Webhooks by outcome (accepted, duplicate, ignored)",
+    ["provider", "outcome"],
 )
 WEBHOOKS_REJECTED = Counter(
     "tripflow_webhooks_rejected_total", "Webhooks rejected, by reason", ["provider", "reason"]
@@ -58,14 +60,19 @@ class WebhookService:
         self.events = WebhookEventRepository()
         self.outbox = OutboxRepository(SCHEMA)
 
-    def verify(self, provider: str, headers: Mapping[str, str], body: bytes) -> schemas.WebhookEvent:
+    def verify(
+        self, provider: str, headers: Mapping[str, str], body: bytes
+    ) -> schemas.WebhookEvent:
         """Verify the signature, then read the body; raises a WebhookRejected subclass."""
         now = time.time()
         tolerance = self.settings.webhook_tolerance_seconds
         if provider == "stripe":
             verify_stripe(
-                headers.get("stripe-signature"), body, self.settings.stripe_webhook_secrets,
-                now=now, tolerance=tolerance,
+                headers.get("stripe-signature"),
+                body,
+                self.settings.stripe_webhook_secrets,
+                now=now,
+                tolerance=tolerance,
             )
             return schemas.stripe_event(schemas.load_json(body))
         if provider == "standard":
@@ -86,12 +93,17 @@ class WebhookService:
         envelope: Envelope | None = None
         if event.topic is not None and event.booking_id is not None:
             envelope = Envelope.new(
-                event.topic, booking_id=event.booking_id, producer=SERVICE,
+                event.topic,
+                booking_id=event.booking_id,
+                producer=SERVICE,
                 data={**event.data, "webhook_event_id": str(row_id)},
             )
         outcome: Outcome = "accepted" if envelope else "ignored"
         is_new = await self.events.insert_if_new(
-            session, event, row_id=row_id, outcome=outcome,
+            session,
+            event,
+            row_id=row_id,
+            outcome=outcome,
             published_event_id=envelope.event_id if envelope else None,
         )
         if not is_new:
