@@ -47,3 +47,16 @@ def test_dotenv_is_written_once_with_random_secrets(tmp_path: Path) -> None:
     assert ensure_dotenv(tmp_path / ".env2") and (tmp_path / ".env2").read_text() != first
     assert "TRIPFLOW_STRIPE_WEBHOOK_SECRETS=whsec_" in first
     assert oct(path.stat().st_mode)[-3:] == "600"
+
+
+def test_everything_after_test_goes_to_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tripflow_cli import main
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(main, "cmd_test", lambda args: seen.append(args.pytest_args) or 0)
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["test", "-q", "-p", "no:cacheprovider", "-k", "gateway"])
+    assert exit_info.value.code == 0
+    assert seen == [["-q", "-p", "no:cacheprovider", "-k", "gateway"]]
+    with pytest.raises(SystemExit):
+        main.main(["infra", "status", "--bogus"])

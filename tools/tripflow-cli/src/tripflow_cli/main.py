@@ -242,7 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "test":
+        args.pytest_args = extra + args.pytest_args  # everything after `test` belongs to pytest
+    elif extra:
+        parser.error("unrecognized arguments: " + " ".join(extra))
     os.chdir(repo_root())
     try:
         sys.exit(args.func(args))
