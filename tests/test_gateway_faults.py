@@ -4,7 +4,8 @@ killed in the middle of a batch loses nothing (a re-sent row is harmless downstr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -14,10 +15,25 @@ import pytest
 from tripflow_cli.infra import Kafka
 from tripflow_cli.testing.apps import ServiceProcesses, eventually, free_port
 from tripflow_cli.testing.factories import new_booking_id
-from tripflow_cli.testing.kafka import read_topic
+from tripflow_cli.testing.infra import TestInfra, create_database, drop_database
+from tripflow_cli.testing.kafka import partition_offsets, read_topic
 from tripflow_cli.testing.webhooks import first_secret, stripe_payment_intent, stripe_signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+
+@pytest.fixture
+async def private_db(
+    test_infra: TestInfra, tripflow_env: dict[str, str]
+) -> AsyncIterator[tuple[str, asyncpg.Connection]]:
+    """A database of this test's own: no other gateway's relay (the session's in-process one,
+    on the shared broker) may drain this test's outbox."""
+    name = f"tripflow_fault_{uuid.uuid4().hex[:8]}"
+    url = await create_database(test_infra.admin_database_url, name)
+    conn = await asyncpg.connect(url)
+    yield url, conn
+    await conn.close()
+    await drop_database(test_infra.admin_database_url, name)
 
 
 @pytest.fixture
@@ -56,14 +72,20 @@ async def test_broker_down_webhooks_still_accepted_and_published_after_restart(
     processes: ServiceProcesses,
     private_kafka: Kafka,
     tripflow_env: dict[str, str],
-    db: asyncpg.Connection,
+    private_db: tuple[str, asyncpg.Connection],
 ) -> None:
+    url, db = private_db
     gateway = processes.start(
-        "webhook-gateway", env={"TRIPFLOW_KAFKA_BOOTSTRAP": private_kafka.bootstrap}
+        "webhook-gateway",
+        env={"TRIPFLOW_KAFKA_BOOTSTRAP": private_kafka.bootstrap, "TRIPFLOW_DATABASE_URL": url},
     )
     prefix = new_booking_id("BK-DOWN")
     before = await send_payments(gateway.url, tripflow_env, [f"{prefix}-before"])
     assert before[0].status_code == 200
+    await eventually(
+        lambda: db.fetchval("SELECT count(*) = 0 FROM gateway.outbox WHERE sent_at IS NULL"),
+        what="the first event published while the broker is up",
+    )
 
     await asyncio.to_thread(private_kafka.down)
     ids = [f"{prefix}-{i:02d}" for i in range(30)]
@@ -94,13 +116,17 @@ async def test_broker_down_webhooks_still_accepted_and_published_after_restart(
         until=lambda found: {e["event_id"] for e in found} >= expected,
         timeout=30,
     )
-    assert {e["event_id"] for e in seen} == expected
+    offsets = await partition_offsets(private_kafka.bootstrap, ns + "payment.confirmed")
+    assert {e["event_id"] for e in seen} == expected, f"partition offsets: {offsets}"
 
 
 async def test_relay_killed_mid_batch_loses_nothing(
-    processes: ServiceProcesses, tripflow_env: dict[str, str], db: asyncpg.Connection
+    processes: ServiceProcesses,
+    tripflow_env: dict[str, str],
+    private_db: tuple[str, asyncpg.Connection],
 ) -> None:
-    small_batches = {"TRIPFLOW_OUTBOX_BATCH_SIZE": "3"}
+    url, db = private_db
+    small_batches = {"TRIPFLOW_OUTBOX_BATCH_SIZE": "3", "TRIPFLOW_DATABASE_URL": url}
     gateway = processes.start("webhook-gateway", env=small_batches)
     prefix = new_booking_id("BK-KILL")
     like = f"{prefix}-%"

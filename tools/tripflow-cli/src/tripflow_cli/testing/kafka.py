@@ -73,3 +73,25 @@ async def publish(
         await asyncio.gather(*sends)
     finally:
         await producer.stop()
+
+
+async def partition_offsets(bootstrap: str, topic: str) -> dict[int, tuple[int, int]]:
+    """(beginning, end) offset of each partition: what a topic holds, for failure messages."""
+    from aiokafka import TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+        ]
+        if not partitions:
+            await consumer.topics()
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        return {tp.partition: (begin[tp], end[tp]) for tp in partitions}
+    finally:
+        await consumer.stop()
