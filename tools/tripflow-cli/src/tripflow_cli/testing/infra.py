@@ -12,6 +12,7 @@ import asyncpg
 
 @dataclass(frozen=True)
 class TestInfra:
+    __test__ = False  # a fixture value, not a test class
     admin_database_url: str  # a database we may CREATE/DROP from
     kafka_bootstrap: str
     source: str
