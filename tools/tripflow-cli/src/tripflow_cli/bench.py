@@ -10,6 +10,7 @@ Each run uses a database and a Kafka namespace of its own on the configured infr
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 import subprocess
 import sys
@@ -149,6 +150,108 @@ class BenchEnvironment:
         svc = RunningService(spec("webhook-gateway"), proc, port, log)
         self.procs.append(svc)
         return svc
+
+
+WRK_SCRIPT = Path(__file__).parent / "bench_assets" / "replay.lua"
+
+
+def _wrk(
+    url: str, requests_file: Path, seconds: int, concurrency: int
+) -> tuple[float, float, float, int]:
+    """Run wrk (a C load generator: the client costs little CPU next to the server) once.
+
+    Returns requests/s, p50 ms, p99 ms and non-2xx responses.
+    """
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(WRK_SCRIPT),
+            url,
+            "--",
+            str(requests_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def grab(pattern: str) -> str:
+        match = re.search(pattern, out, re.MULTILINE)
+        if not match:
+            raise SystemExit(f"bench: could not read wrk output:\n{out}")
+        return match.group(1)
+
+    def millis(value: str) -> float:
+        match = re.match(r"([\d.]+)(us|ms|s)", value)
+        assert match, value
+        return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+
+    errors = int(grab(r"Non-2xx or 3xx responses: (\d+)")) if "Non-2xx" in out else 0
+    return (
+        float(grab(r"^Requests/sec:\s+([\d.]+)")),
+        millis(grab(r"^\s+50%\s+(\S+)")),
+        millis(grab(r"^\s+99%\s+(\S+)")),
+        errors,
+    )
+
+
+async def bench_webhooks_wrk(settings: CommonSettings, seconds: int, concurrency: int) -> None:
+    """Accepted webhooks per second next to one INSERT + commit, both driven by wrk."""
+    async with BenchEnvironment(settings) as bench:
+        gateway = bench.start("webhook-gateway")
+        baseline = bench.start_baseline()
+        if wait_ready([gateway, baseline]):
+            raise SystemExit("bench: a service did not become ready; see .tripflow/bench-logs/")
+        run = time.strftime("%H%M%S")
+        work = bench.log_dir / "requests"
+        work.mkdir(parents=True, exist_ok=True)
+        # More distinct, freshly signed webhooks than a run can send: each one is a new event.
+        count = max(20_000, seconds * 3_000)
+        rows = []
+        for i in range(count):
+            body = stripe_payment_body(
+                f"BK-BENCH-{run}-{i}", 10_000, "EUR", event_id=f"evt_bench_{run}_{i}"
+            )
+            rows.append(
+                stripe_headers(body, STRIPE_SECRET)["stripe-signature"] + "\t" + body.decode()
+            )
+        signed = work / "signed.tsv"
+        signed.write_text("\n".join(rows) + "\n")
+        plain = work / "plain.tsv"
+        plain.write_text("\n".join("\t" + r.split("\t", 1)[1] for r in rows) + "\n")
+        figures = {}
+        for name, url, file in (
+            ("baseline: INSERT + commit", f"{baseline.url}/insert", plain),
+            ("gateway: signed webhook", f"{gateway.url}/api/payments/webhook", signed),
+        ):
+            console.print(f"wrk: {name}, {seconds}s, {concurrency} connections …")
+            figures[name] = _wrk(url, file, seconds, concurrency)
+        db = await asyncpg.connect(bench.env["TRIPFLOW_DATABASE_URL"])
+        try:
+            accepted = await db.fetchval(
+                "SELECT count(*) FROM gateway.webhook_events WHERE event_id LIKE $1",
+                f"evt_bench_{run}_%",
+            )
+            drain_start = time.perf_counter()
+            while await db.fetchval("SELECT count(*) FROM gateway.outbox WHERE sent_at IS NULL"):
+                await asyncio.sleep(0.1)
+            drain = time.perf_counter() - drain_start
+        finally:
+            await db.close()
+    table = Table("endpoint (wrk)", "req/s", "p50 ms", "p99 ms", "non-2xx")
+    for name, (rate, p50, p99, errors) in figures.items():
+        table.add_row(name, f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", str(errors))
+    console.print(table)
+    gw, base = figures["gateway: signed webhook"][0], figures["baseline: INSERT + commit"][0]
+    console.print(
+        f"gateway/baseline: {gw / base:.2f}; webhooks recorded: {accepted}; "
+        f"outbox drained {drain:.2f}s after the run ended"
+    )
 
 
 async def bench_webhooks(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,7 +182,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     settings = _settings()
     _print_status(infra_up(settings))
     if args.what in ("webhooks", "all"):
-        asyncio.run(bench.bench_webhooks(settings, args.requests, args.concurrency))
+        if shutil.which("wrk"):
+            asyncio.run(bench.bench_webhooks_wrk(settings, args.seconds, args.concurrency))
+        else:
+            console.print(
+                "wrk not found (apt-get install wrk): driving the load from Python instead"
+            )
+            asyncio.run(bench.bench_webhooks(settings, args.requests, args.concurrency))
     if args.what in ("flow", "all"):
         asyncio.run(bench.bench_flow(settings, args.bookings))
     return 0
@@ -224,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="throughput figures against a baseline measured in the same run"
     )
     bench.add_argument("what", choices=["webhooks", "flow", "all"], nargs="?", default="all")
-    bench.add_argument("--requests", type=int, default=3000)
+    bench.add_argument("--requests", type=int, default=3000, help="without wrk: per endpoint")
+    bench.add_argument("--seconds", type=int, default=10, help="with wrk: seconds per endpoint")
     bench.add_argument("--concurrency", type=int, default=32)
     bench.add_argument("--bookings", type=int, default=300)
     bench.set_defaults(func=cmd_bench)

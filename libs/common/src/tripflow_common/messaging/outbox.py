@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -28,6 +29,9 @@ from tripflow_common.events import Envelope
 from tripflow_common.messaging.schema import outbox_channel
 
 log = logging.getLogger(__name__)
+
+LAG_OBSERVE_INTERVAL = 1.0  # seconds between the count(*) that feeds the lag gauges
+BATCH_LINGER_SECONDS = 0.005
 
 OUTBOX_PUBLISHED = Counter(
     "tripflow_outbox_published_total", "Outbox rows published to Kafka", ["schema", "topic"]
@@ -116,6 +120,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox:{schema}".encode())
         self.last_error: str | None = None
+        self._lag_observed_at = 0.0
 
     async def run(self) -> None:
         """Loop until cancelled; Kafka or Postgres trouble means delay, never loss."""
@@ -141,6 +146,10 @@ class OutboxRelay:
                     continue
                 if sent >= self.batch_size:
                     continue  # more waiting: no sleep
+                if sent:
+                    # Under load every commit NOTIFYs: a few ms let the next batch fill up.
+                    await asyncio.sleep(BATCH_LINGER_SECONDS)
+                    continue
                 self._wake.clear()
                 # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that races a
                 # NOTIFY wake-up, and the relay (so the service's stop) then never ends.
@@ -189,9 +198,12 @@ class OutboxRelay:
                     {"n": self.batch_size},
                 )
             ).all()
-            await self._observe_lag(conn)
             if not rows:
+                OUTBOX_PENDING.labels(self.schema).set(0)
+                OUTBOX_LAG.labels(self.schema).set(0.0)
                 return 0
+            if time.monotonic() - self._lag_observed_at >= LAG_OBSERVE_INTERVAL:
+                await self._observe_lag(conn)
             producer = await self._ensure_producer()
             pending: list[Awaitable[Any]] = []
             for row in rows:
@@ -215,6 +227,7 @@ class OutboxRelay:
         return len(rows)
 
     async def _observe_lag(self, conn: Any) -> None:
+        self._lag_observed_at = time.monotonic()
         count, age = (
             await conn.execute(
                 text(
