@@ -92,6 +92,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         _print_status(statuses)
         started_here = [s for s in statuses if s.detail.startswith("started")]
     log_dir = Path(".tripflow") / "logs"
+    busy = {spec.name: port_owner(spec.default_port) for spec in SERVICES}
+    if all(owner == spec.name for spec, owner in zip(SERVICES, busy.values(), strict=True)):
+        console.print("tripflow is already up (every service answers on its port); nothing to do")
+        return 0
+    taken = [
+        f"{spec.default_port} ({busy[spec.name] or 'something else'})"
+        for spec in SERVICES
+        if busy[spec.name] is not False
+    ]
+    if taken:
+        console.print(f"[red]ports already in use: {', '.join(taken)}; stop that first[/]")
+        return 1
     running = [start_service(spec, env={}, log_dir=log_dir) for spec in SERVICES]
     stopping = False
 
@@ -133,6 +145,20 @@ def cmd_up(args: argparse.Namespace) -> int:
             else:
                 Postgres(settings.database_url).down()
     return exit_code
+
+
+def port_owner(port: int) -> str | bool:
+    """False if the port is free; the tripflow service name answering there; True otherwise."""
+    import httpx
+
+    from tripflow_cli.infra import port_open
+
+    if not port_open("127.0.0.1", port):
+        return False
+    try:
+        return str(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()["service"])
+    except Exception:
+        return True
 
 
 def cmd_booking(args: argparse.Namespace) -> int:
