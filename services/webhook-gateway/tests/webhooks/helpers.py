@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 import uuid
-from typing import Any
 
 import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from tripflow_cli.testing.webhooks import stripe_event_body as stripe_event_body  # re-export
 
 STRIPE = "TRIPFLOW_STRIPE_WEBHOOK_SECRETS"
 STANDARD = "TRIPFLOW_STANDARD_WEBHOOK_SECRETS"
@@ -38,17 +38,6 @@ def stripe_hmac_headers(body: bytes, key: str, timestamp: int | None = None) -> 
     ts = int(time.time()) if timestamp is None else timestamp
     signature = hmac.new(key.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     return {"content-type": "application/json", "stripe-signature": f"t={ts},v1={signature}"}
-
-
-def stripe_event_body(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id or f"evt_{uuid.uuid4().hex[:20]}",
-            "object": "event",
-            "type": event_type,
-            "data": {"object": obj},
-        }
-    ).encode()
 
 
 async def row_counts(db: asyncpg.Connection) -> tuple[int, int]:

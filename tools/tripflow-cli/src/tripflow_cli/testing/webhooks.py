@@ -58,6 +58,11 @@ def stripe_payment_intent(
             "payment_intent": f"pi_{uuid.uuid4().hex[:20]}",
             "metadata": {"booking_id": booking_id},
         }
+    return stripe_event_body(event_type, obj, event_id)
+
+
+def stripe_event_body(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
+    """A Stripe event envelope around `obj`, as Stripe posts it."""
     return json.dumps(
         {
             "id": event_id or f"evt_{uuid.uuid4().hex[:20]}",
