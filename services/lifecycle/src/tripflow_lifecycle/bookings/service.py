@@ -57,12 +57,13 @@ class LifecycleService:
 
     async def handle(self, session: AsyncSession, event: Envelope) -> None:
         """Apply one event; unknown types are ignored (other consumers may want them)."""
-        handler = {
-            Topic.BOOKING_CREATED: self.create_booking,
-            Topic.PAYMENT_CONFIRMED: self.confirm_payment,
-            Topic.SUPPLIER_CONFIRMED: self.confirm_supplier,
-            Topic.DOCUMENTS_GENERATED: self.record_documents,
-        }.get(Topic(event.type) if event.type in Topic._value2member_map_ else None)  # type: ignore[arg-type]
+        handlers = {
+            Topic.BOOKING_CREATED.value: self.create_booking,
+            Topic.PAYMENT_CONFIRMED.value: self.confirm_payment,
+            Topic.SUPPLIER_CONFIRMED.value: self.confirm_supplier,
+            Topic.DOCUMENTS_GENERATED.value: self.record_documents,
+        }
+        handler = handlers.get(event.type)
         if handler is not None:
             await handler(session, event)
 
