@@ -933,3 +933,20 @@ async def test_metrics_count_every_outcome(
     await eventually(
         lag_drained, timeout=20, what="tripflow_outbox_lag_seconds{schema=gateway} == 0"
     )
+
+
+async def test_database_down_answers_503_so_the_provider_retries(
+    tripflow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tripflow_cli.testing.apps import free_port
+
+    monkeypatch.setenv("TRIPFLOW_DATABASE_URL", f"postgresql://u:p@127.0.0.1:{free_port()}/none")
+    app = create_app(GatewaySettings())
+    body = stripe_payment_intent(new_booking_id(), 1000)
+    headers = stripe_signed(body, secret(tripflow_env, STRIPE))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.post("/api/payments/webhook", content=body, headers=headers)
+    assert r.status_code == 503
+    assert r.json()["code"] == "dependency_unavailable"

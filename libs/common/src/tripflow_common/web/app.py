@@ -10,10 +10,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tripflow_common.errors import TripflowError
-from tripflow_common.messaging.failures import describe_error
+from tripflow_common.messaging.failures import describe_error, is_infrastructure_fault
 from tripflow_common.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,18 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_infrastructure_fault(exc):
+            # Nothing was recorded: the caller (a webhook provider) should try again later.
+            log.warning(
+                "dependency unavailable",
+                extra={"path": request.url.path, "error_type": type(exc).__name__},
+            )
+            return error_response(
+                503,
+                "dependency_unavailable",
+                "a dependency is unavailable; nothing was recorded, retry later",
+            )
         log.error(
             "unexpected error",
             extra={
@@ -49,6 +60,11 @@ def install_error_handlers(app: FastAPI) -> None:
             },
         )
         return error_response(500, "internal_error", "unexpected error; see the service log")
+
+    # Database and network errors are handled inside the app (503, not re-raised); anything
+    # else reaches Starlette's last-resort handler, which answers 500 with the same body.
+    for error_class in (OSError, DBAPIError, Exception):
+        app.add_exception_handler(error_class, _unexpected)  # type: ignore[arg-type]
 
 
 def create_service_app(
