@@ -136,6 +136,13 @@ class BenchEnvironment:
         self.procs.append(svc)
         return svc
 
+    def start_gateway_and_baseline(self) -> tuple[RunningService, RunningService]:
+        gateway = self.start("webhook-gateway")
+        baseline = self.start_baseline()
+        if wait_ready([gateway, baseline]):
+            raise SystemExit("bench: a service did not become ready; see .tripflow/bench-logs/")
+        return gateway, baseline
+
     def start_baseline(self) -> RunningService:
         port = free_port()
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -203,10 +210,7 @@ def _wrk(
 async def bench_webhooks_wrk(settings: CommonSettings, seconds: int, concurrency: int) -> None:
     """Accepted webhooks per second next to one INSERT + commit, both driven by wrk."""
     async with BenchEnvironment(settings) as bench:
-        gateway = bench.start("webhook-gateway")
-        baseline = bench.start_baseline()
-        if wait_ready([gateway, baseline]):
-            raise SystemExit("bench: a service did not become ready; see .tripflow/bench-logs/")
+        gateway, baseline = bench.start_gateway_and_baseline()
         run = time.strftime("%H%M%S")
         work = bench.log_dir / "requests"
         work.mkdir(parents=True, exist_ok=True)
@@ -258,10 +262,7 @@ async def bench_webhooks(
     settings: CommonSettings, total: int, concurrency: int
 ) -> list[LoadResult]:
     async with BenchEnvironment(settings) as bench:
-        gateway = bench.start("webhook-gateway")
-        baseline = bench.start_baseline()
-        if wait_ready([gateway, baseline]):
-            raise SystemExit("bench: a service did not become ready; see .tripflow/bench-logs/")
+        gateway, baseline = bench.start_gateway_and_baseline()
         run = time.strftime("%H%M%S")
 
         def webhook(i: int) -> tuple[bytes, dict[str, str]]:
@@ -366,40 +367,32 @@ async def bench_flow_once(
         db = await asyncpg.connect(bench.env["TRIPFLOW_DATABASE_URL"])
         ns, bootstrap = bench.namespace, settings.kafka_bootstrap
         phases: dict[str, float] = {}
-        try:
-            start = time.perf_counter()
-            await publish_events(
-                bootstrap, [booking_created(sample_booking(b, 100_000)) for b in ids], ns
-            )
-            await _wait_count(
-                db,
+        # Each phase: publish one event per booking, wait until every booking shows its effect.
+        steps = [
+            (
+                "created",
+                [booking_created(sample_booking(b, 100_000)) for b in ids],
                 "SELECT count(*) FROM lifecycle.bookings WHERE booking_id LIKE $1",
-                like,
-                bookings,
-                300,
-            )
-            phases["created"] = time.perf_counter() - start
-            t = time.perf_counter()
-            await publish_events(bootstrap, [payment_event(b, 100_000) for b in ids], ns)
-            await _wait_count(
-                db,
+            ),
+            (
+                "paid + invoice",
+                [payment_event(b, 100_000) for b in ids],
                 "SELECT count(*) FROM documents.documents WHERE booking_id LIKE $1",
-                like,
-                bookings,
-                300,
-            )
-            phases["paid + invoice"] = time.perf_counter() - t
-            t = time.perf_counter()
-            await publish_events(bootstrap, [supplier_event(b) for b in ids], ns)
-            await _wait_count(
-                db,
+            ),
+            (
+                "confirmed + voucher + itinerary + fulfilled",
+                [supplier_event(b) for b in ids],
                 "SELECT count(*) FROM lifecycle.bookings WHERE booking_id LIKE $1 "
                 "AND status = 'fulfilled'",
-                like,
-                bookings,
-                300,
-            )
-            phases["confirmed + voucher + itinerary + fulfilled"] = time.perf_counter() - t
+            ),
+        ]
+        try:
+            start = time.perf_counter()
+            for name, events, effect_sql in steps:
+                t = time.perf_counter()
+                await publish_events(bootstrap, events, ns)
+                await _wait_count(db, effect_sql, like, bookings, 300)
+                phases[name] = time.perf_counter() - t
             phases["total"] = time.perf_counter() - start
         finally:
             await db.close()
